@@ -1,0 +1,116 @@
+"""Stage 3 — build: compile every source into one dataset and write the serving artifact.
+
+The artifact (``build/`` by default) holds ``sdsf.nq`` (one named graph per source file plus the derived
+graph), ``store/`` (a pyoxigraph store the server opens read-only) and ``manifest.json`` (data version,
+counts, sources). It is written to a temporary folder and moved into place, so a failed build never
+leaves a half-written artifact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Dataset, Graph, URIRef
+
+from .enrich import derive
+from .errors import BuildError
+from .namespaces import DEFAULT_BASE, DERIVED_GRAPH
+from .settings import Settings
+from .sources import SourceFile, load_sources
+
+NQUADS = "sdsf.nq"
+STORE = "store"
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class CompiledDataset:
+    graphs: list[tuple[URIRef, Graph]] = field(default_factory=list)
+    sources: list[SourceFile] = field(default_factory=list)
+
+    def union(self) -> Graph:
+        union = Graph()
+        for _, graph in self.graphs:
+            union += graph
+        return union
+
+    def to_nquads(self, base_iri: str = DEFAULT_BASE) -> str:
+        dataset = Dataset()
+        for iri, graph in self.graphs:
+            named = dataset.graph(iri)
+            for triple in graph:
+                named.add(triple)
+        text = dataset.serialize(format="nquads")
+        if base_iri != DEFAULT_BASE:
+            text = text.replace("<" + DEFAULT_BASE, "<" + base_iri)
+        return text
+
+
+def compile_dataset(settings: Settings) -> CompiledDataset:
+    """Parse every source into its named graph and add the derived graph."""
+    compiled = CompiledDataset()
+    for source, graph in load_sources(settings):
+        compiled.sources.append(source)
+        compiled.graphs.append((source.graph_iri, graph))
+    compiled.graphs.append((DERIVED_GRAPH, derive(compiled.union())))
+    return compiled
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_artifact(compiled: CompiledDataset, settings: Settings) -> dict:
+    target = settings.build_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
+    try:
+        nquads = compiled.to_nquads(settings.base_iri)
+        (staging / NQUADS).write_text(nquads, encoding="utf-8")
+        store = ox.Store(str(staging / STORE))
+        store.bulk_load(path=str(staging / NQUADS), format=ox.RdfFormat.N_QUADS)
+        store.flush()
+        del store
+        manifest = {
+            "version": hashlib.sha256(nquads.encode("utf-8")).hexdigest()[:16],
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "base_iri": settings.base_iri,
+            "quads": sum(len(g) for _, g in compiled.graphs),
+            "graphs": {str(iri): len(g) for iri, g in compiled.graphs},
+            "sources": [
+                {"file": s.name, "graph": str(s.graph_iri), "sha256": _sha256(s.path)} for s in compiled.sources
+            ],
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        if target.exists():
+            old = target.with_name(target.name + ".old")
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+            staging.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(target)
+        return manifest
+    except OSError as exc:
+        raise BuildError(f"cannot write the artifact to {target}: {exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def build_graph(settings: Settings) -> dict:
+    """Compile the sources and write the serving artifact; returns the manifest."""
+    return write_artifact(compile_dataset(settings), settings)
+
+
+def read_manifest(settings: Settings) -> dict | None:
+    path = settings.build_path / MANIFEST
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))

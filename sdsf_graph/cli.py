@@ -1,0 +1,108 @@
+"""The ``sdsf`` command: build, stats, query.
+
+Exit codes: 0 success; 1 the data does not conform (validation); 2 the command could not run
+(bad input, syntax error in a source, missing artifact…).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .build import build_graph
+from .errors import SDSFError
+from .query import FORMATTERS, named_queries, resolve_query, run_query
+from .settings import load_settings
+from .stats import format_stats, graph_stats
+from .store import open_engine
+
+EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    return load_settings({
+        "data_dir": getattr(args, "data", None),
+        "build_dir": getattr(args, "build_dir", None),
+        "base_iri": getattr(args, "base_iri", None),
+        "engine": getattr(args, "engine", None),
+    })
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    manifest = build_graph(_settings(args))
+    print(f"built {manifest['quads']} quads in {len(manifest['graphs'])} graphs "
+          f"(version {manifest['version']}) into {_settings(args).build_path}")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    stats = graph_stats(open_engine(settings))
+    print(json.dumps(stats, indent=2, ensure_ascii=False) if args.json else format_stats(stats))
+    return EXIT_OK
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.list:
+        for name, q in named_queries().items():
+            params = " ".join(f"{p.name}={p.default}" for p in q.params)
+            print(f"{name:<30} {q.title}" + (f"  [{params}]" if params else ""))
+        return EXIT_OK
+    if not args.query:
+        raise SDSFError("give a query: a name (see --list), a .rq file or the query text")
+    params = {}
+    for item in args.param or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SDSFError(f"--param takes NAME=VALUE, not {item!r}")
+        params[name] = value
+    query = resolve_query(args.query)
+    result = run_query(open_engine(settings), query, params, settings.base_iri)
+    if result.kind == "graph" and args.format != "table":
+        raise SDSFError("CONSTRUCT and DESCRIBE results print only as --format table (N-Triples lines)")
+    print(FORMATTERS[args.format](result))
+    return EXIT_OK
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sdsf", description="SDSF Graph: build, check and query the graph.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", metavar="DIR", help="scheme and reference data folder (default: data/)")
+    common.add_argument("--build-dir", metavar="DIR", help="artifact folder (default: build/)")
+    common.add_argument("--base-iri", metavar="IRI", help="public base of the graph's IRIs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", parents=[common], help="compile the sources into the serving artifact")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("stats", parents=[common], help="counts per class and per scheme")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--engine", choices=["oxigraph", "rdflib"])
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("query", parents=[common], help="run a named query, a .rq file or a query text")
+    p.add_argument("query", nargs="?", help="query name, FILE.rq or 'SELECT …'")
+    p.add_argument("--format", choices=sorted(FORMATTERS), default="table")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="value of a query parameter")
+    p.add_argument("--engine", choices=["oxigraph", "rdflib"])
+    p.add_argument("--list", action="store_true", help="list the named queries")
+    p.set_defaults(func=cmd_query)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SDSFError as exc:
+        print(f"sdsf: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("sdsf: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

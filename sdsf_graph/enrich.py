@@ -1,0 +1,96 @@
+"""Stage 2 — derived statements, computed from the sources and kept in their own named graph.
+
+* ``sdsf:inScheme`` on every plan element, following ``sdsf:parent`` up to a top-level element;
+* ``prov:wasDerivedFrom`` from every plan element to its scheme's source document;
+* ``sdsf:mentions`` from a plan element to the glossary entries whose acronym or expansion its label uses.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from rdflib import Graph, Literal, URIRef
+
+from .namespaces import PROV, RDF, RDFS, SDSF, SKOS
+
+PLAN_CLASSES = (SDSF.Orientation, SDSF.Axis, SDSF.Objective, SDSF.Action, SDSF.SubAction, SDSF.PlanElement)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, apostrophes unified: the key used to compare French labels."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def plan_elements(graph: Graph) -> set[URIRef]:
+    found: set[URIRef] = set()
+    for cls in PLAN_CLASSES:
+        found.update(s for s in graph.subjects(RDF.type, cls) if isinstance(s, URIRef))
+    return found
+
+
+def scheme_of(graph: Graph, element: URIRef) -> URIRef | None:
+    seen: set[URIRef] = set()
+    node: URIRef | None = element
+    while node is not None and node not in seen:
+        seen.add(node)
+        scheme = graph.value(node, SDSF.inScheme)
+        if isinstance(scheme, URIRef):
+            return scheme
+        parent = graph.value(node, SDSF.parent)
+        node = parent if isinstance(parent, URIRef) else None
+    return None
+
+
+class GlossaryMatcher:
+    """Finds the glossary entries an element's label uses: an acronym as a word, or its expansion."""
+
+    def __init__(self, graph: Graph):
+        self.acronyms: dict[str, set[URIRef]] = {}
+        self.expansions: list[tuple[str, URIRef]] = []
+        for entry in graph.subjects(RDF.type, SDSF.GlossaryEntry):
+            if not isinstance(entry, URIRef):
+                continue
+            for notation in graph.objects(entry, SKOS.notation):
+                self.acronyms.setdefault(str(notation).upper(), set()).add(entry)
+            for label in graph.objects(entry, SKOS.altLabel):
+                text = str(label)
+                if " " not in text and len(text) >= 2 and text[:1].isupper():
+                    self.acronyms.setdefault(text.upper(), set()).add(entry)
+                elif " " in text:
+                    self.expansions.append((fold(text), entry))
+            for label in graph.objects(entry, SKOS.prefLabel):
+                if getattr(label, "language", None) == "fr" and " " in str(label):
+                    self.expansions.append((fold(str(label)), entry))
+
+    def matches(self, label: str) -> set[URIRef]:
+        found: set[URIRef] = set()
+        for word in re.findall(r"[\w-]+", label):
+            # An acronym counts when written in capitals or capitalised (« Ram », « Reap »), never when
+            # written as an ordinary lower-case word.
+            if word.islower():
+                continue
+            found.update(self.acronyms.get(word.upper(), ()))
+        folded = fold(label)
+        for expansion, entry in self.expansions:
+            if re.search(r"(?<!\w)" + re.escape(expansion) + r"(?!\w)", folded):
+                found.add(entry)
+        return found
+
+
+def derive(graph: Graph) -> Graph:
+    """The derived statements for ``graph`` (the union of every source graph)."""
+    derived = Graph()
+    matcher = GlossaryMatcher(graph)
+    for element in plan_elements(graph):
+        scheme = scheme_of(graph, element)
+        if scheme is not None:
+            derived.add((element, SDSF.inScheme, scheme))
+            for document in graph.objects(scheme, SDSF.sourceDocument):
+                derived.add((element, PROV.wasDerivedFrom, document))
+        for label in graph.objects(element, RDFS.label):
+            if isinstance(label, Literal):
+                for entry in matcher.matches(str(label)):
+                    derived.add((element, SDSF.mentions, entry))
+    return derived

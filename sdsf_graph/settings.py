@@ -1,0 +1,93 @@
+"""Settings, declared once with their defaults and help (documented in docs/settings.md).
+
+Each setting can be overridden by an environment variable ``SDSF_<NAME>`` (upper case), and by the
+command-line flags that name it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SettingsError
+from .namespaces import DEFAULT_BASE
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    type: type = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("base_iri", DEFAULT_BASE,
+            "Public base of every IRI of the graph; a deployment may serve its own (must end with '/')."),
+    Setting("project_dir", str(PROJECT_ROOT),
+            "Folder holding ontology/, shapes/ and data/ (the sources of the graph)."),
+    Setting("data_dir", "",
+            "Folder of the scheme and reference data; empty means <project_dir>/data."),
+    Setting("build_dir", "",
+            "Folder where `sdsf build` writes the serving artifact; empty means <project_dir>/build."),
+    Setting("engine", "oxigraph", "Query engine: 'oxigraph' (fast, default) or 'rdflib' (reference)."),
+    Setting("host", "127.0.0.1", "Address the server listens on."),
+    Setting("port", 8000, "Port the server listens on.", int),
+    Setting("workers", 2, "Number of server worker processes.", int),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+    @property
+    def project_path(self) -> Path:
+        return Path(self.values["project_dir"])
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.values["data_dir"]) if self.values["data_dir"] else self.project_path / "data"
+
+    @property
+    def build_path(self) -> Path:
+        return Path(self.values["build_dir"]) if self.values["build_dir"] else self.project_path / "build"
+
+
+def _convert(setting: Setting, raw: Any) -> Any:
+    if raw is None:
+        return setting.default
+    try:
+        return setting.type(raw)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {setting.name!r}: {raw!r} is not a valid {setting.type.__name__}") from exc
+
+
+def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Defaults, then ``SDSF_*`` environment variables, then explicit overrides (None means unset)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for s in SETTINGS:
+        values[s.name] = _convert(s, env.get("SDSF_" + s.name.upper()))
+    for name, raw in (overrides or {}).items():
+        if name not in _BY_NAME:
+            raise SettingsError(f"unknown setting {name!r}")
+        if raw is not None:
+            values[name] = _convert(_BY_NAME[name], raw)
+    if not str(values["base_iri"]).endswith("/"):
+        raise SettingsError(f"setting 'base_iri' must end with '/': {values['base_iri']!r}")
+    if values["engine"] not in ("oxigraph", "rdflib"):
+        raise SettingsError(f"setting 'engine' must be 'oxigraph' or 'rdflib', not {values['engine']!r}")
+    return Settings(values)

@@ -49,7 +49,8 @@ class CompiledDataset:
                 named.add(triple)
         text = dataset.serialize(format="nquads")
         if base_iri != DEFAULT_BASE:
-            text = text.replace("<" + DEFAULT_BASE, "<" + base_iri)
+            # IRIs, and the literals that spell one (vann:preferredNamespaceUri), move to the new base.
+            text = text.replace("<" + DEFAULT_BASE, "<" + base_iri).replace('"' + DEFAULT_BASE, '"' + base_iri)
         return text
 
 

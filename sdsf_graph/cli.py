@@ -13,14 +13,14 @@ import sys
 from .build import build_graph
 from .errors import SDSFError
 from .query import FORMATTERS, named_queries, resolve_query, run_query
-from .settings import load_settings
+from .settings import Settings, load_settings
 from .stats import format_stats, graph_stats
 from .store import open_engine
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settings(args: argparse.Namespace) -> Settings:
     return load_settings({
         "data_dir": getattr(args, "data", None),
         "build_dir": getattr(args, "build_dir", None),
@@ -47,17 +47,17 @@ def cmd_query(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.list:
         for name, q in named_queries().items():
-            params = " ".join(f"{p.name}={p.default}" for p in q.params)
-            print(f"{name:<30} {q.title}" + (f"  [{params}]" if params else ""))
+            defaults = " ".join(f"{p.name}={p.default}" for p in q.params)
+            print(f"{name:<30} {q.title}" + (f"  [{defaults}]" if defaults else ""))
         return EXIT_OK
     if not args.query:
         raise SDSFError("give a query: a name (see --list), a .rq file or the query text")
-    params = {}
+    params: dict[str, str] = {}
     for item in args.param or []:
-        name, sep, value = item.partition("=")
+        key, sep, value = item.partition("=")
         if not sep:
             raise SDSFError(f"--param takes NAME=VALUE, not {item!r}")
-        params[name] = value
+        params[key] = value
     query = resolve_query(args.query)
     result = run_query(open_engine(settings), query, params, settings.base_iri)
     if result.kind == "graph" and args.format != "table":

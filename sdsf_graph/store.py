@@ -66,7 +66,8 @@ class OxigraphEngine:
         self.store = ox.Store.read_only(store_path)
 
     def query(self, text: str, bindings: dict[str, Identifier] | None = None) -> QueryResult:
-        subs = {ox.Variable(k): _to_oxigraph(v) for k, v in (bindings or {}).items()}
+        subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(k): _to_oxigraph(v) for k, v in (bindings or {}).items()}
         try:
             answer = self.store.query(text, use_default_graph_as_union=True, substitutions=subs or None)
         except SyntaxError as exc:
@@ -98,7 +99,7 @@ class RdflibEngine:
         self.dataset.parse(nquads_path, format="nquads")
 
     def query(self, text: str, bindings: dict[str, Identifier] | None = None) -> QueryResult:
-        init = {Variable(k): v for k, v in (bindings or {}).items()}
+        init: dict[str, Identifier] = {Variable(k): v for k, v in (bindings or {}).items()}
         try:
             answer = self.dataset.query(text, initBindings=init)
         except Exception as exc:  # rdflib raises pyparsing and plain exceptions alike
@@ -107,7 +108,10 @@ class RdflibEngine:
             return QueryResult("ask", boolean=bool(answer.askAnswer))
         if answer.type == "SELECT":
             names = [str(v) for v in answer.vars or []]
-            rows = [{n: r[n] for n in names if r[n] is not None} for r in answer]  # type: ignore[index]
+            rows: list[dict[str, Identifier]] = []
+            for solution in answer:
+                values = solution.asdict()  # type: ignore[union-attr]
+                rows.append({n: values[n] for n in names if values.get(n) is not None})
             return QueryResult("select", variables=names, rows=rows)
         return QueryResult("graph", triples=list(answer))  # type: ignore[arg-type]
 

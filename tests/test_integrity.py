@@ -73,5 +73,5 @@ def test_every_scheme_has_a_source_document_and_a_departement(union):
 
 
 def test_sameas_only_points_outside(union):
-    for s, o in union.subject_objects(OWL.sameAs):
+    for _s, o in union.subject_objects(OWL.sameAs):
         assert is_external(str(o)), o

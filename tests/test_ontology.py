@@ -68,3 +68,9 @@ def test_every_property_has_a_domain(ontology):
     props = [t for t in own_terms(ontology) if (t, RDF.type, OWL.Class) not in ontology]
     for prop in props:
         assert ontology.value(prop, RDFS.domain) is not None, f"{prop} has no rdfs:domain"
+
+
+def test_readme_documents_every_term(ontology):
+    readme = (ROOT / "ontology" / "README.md").read_text(encoding="utf-8")
+    for term in own_terms(ontology):
+        assert f"`sdsf:{str(term).split('#')[1]}`" in readme, f"{term} is missing from ontology/README.md"

@@ -113,3 +113,94 @@ def test_parameters_are_bound_not_pasted(engine):
         rows(engine, "schemes-in-force", year=injected)
     # A string parameter carrying SPARQL is just a literal that matches nothing.
     assert rows(engine, "acronym-actions", acronym='RAM" ) } # ') == []
+
+
+# --- All five seed schemes: expected answers taken from the source documents -------------------------------
+
+SCHEME = "https://w3id.org/sdsf/id/scheme/"
+
+
+@pytest.mark.parametrize("year,expected", [
+    (2018, {"26-2016-2019", "40-2016-2018", "68-2017-2019"}),
+    (2024, {"26-2020-2024", "52-2020-2026", "92-2022-2026"}),
+    (2017, {"26-2016-2019", "40-2016-2018", "68-2017-2019"}),
+    (2021, {"26-2020-2024", "52-2020-2026"}),
+    (2026, {"52-2020-2026", "92-2022-2026"}),
+])
+def test_schemes_in_force_across_the_five_departements(engine, year, expected):
+    found = {s.removeprefix(SCHEME) for s in column(rows(engine, "schemes-in-force", year=year), "scheme")}
+    assert found == expected
+
+
+def signatory_types(engine, scheme):
+    return {str(r["institutionType"]).rsplit("/", 1)[1] for r in rows(engine, "signatories")
+            if str(r["scheme"]) == SCHEME + scheme and "institutionType" in r}
+
+
+def test_the_udaf_signs_the_landes_and_drome_schemes_only(engine):
+    signing = {str(r["scheme"]).removeprefix(SCHEME) for r in rows(engine, "signatories")
+               if str(r.get("institutionType", "")).endswith("/udaf")}
+    assert signing == {"40-2016-2018", "26-2020-2024"}
+
+
+def test_signatories_as_stated_by_each_source(engine):
+    assert signatory_types(engine, "40-2016-2018") == {"etat", "conseil-departemental", "caf", "msa", "udaf"}
+    assert signatory_types(engine, "68-2017-2019") == {"etat", "conseil-departemental", "caf", "msa"}
+    stated = {str(r["scheme"]).removeprefix(SCHEME): str(r.get("stated")) for r in rows(engine, "signatories")}
+    # Haute-Marne and Hauts-de-Seine name no signatories: the graph says so instead of guessing.
+    assert stated["52-2020-2026"] == "false" and stated["92-2022-2026"] == "false"
+    assert signatory_types(engine, "52-2020-2026") == set() == signatory_types(engine, "92-2022-2026")
+
+
+def test_which_schemes_cover_disability(engine):
+    result = rows(engine, "themes-per-scheme")
+    covering = {str(r["scheme"]).removeprefix(SCHEME) for r in result if str(r["theme"]).endswith("/handicap")}
+    assert covering == {"26-2020-2024", "40-2016-2018", "52-2020-2026", "92-2022-2026"}
+
+
+def test_hauts_de_seine_governance(engine):
+    result = {str(r["bodyLabel"]): r for r in rows(engine, "governance-bodies")
+              if str(r["scheme"]) == SCHEME + "92-2022-2026"}
+    assert len(result) == 6
+    cdsf = [r for label, r in result.items() if "CDSF" in label or "départemental des services" in label]
+    assert len(cdsf) == 1
+    assert int(cdsf[0]["memberCount"]) == 37
+    assert str(cdsf[0]["meetingFrequency"]) == "A minima 1 réunion / an"
+    assert sum(1 for r in result.values() if str(r.get("meetingFrequency")) == "3 réunions / an") == 5
+
+
+def test_haut_rhin_governance(engine):
+    bodies = [str(r["bodyLabel"]).lower() for r in rows(engine, "governance-bodies")
+              if str(r["scheme"]) == SCHEME + "68-2017-2019"]
+    assert len(bodies) == 2
+    assert any("comité directeur" in b for b in bodies) and any("pilotage élargi" in b for b in bodies)
+
+
+def test_threads_and_values(engine):
+    by_scheme: dict[str, list[str]] = {}
+    for r in rows(engine, "threads-per-scheme"):
+        by_scheme.setdefault(str(r["scheme"]).removeprefix(SCHEME), []).append(str(r["threadLabel"]))
+    assert by_scheme["52-2020-2026"][0] == "Le développement des services aux familles"
+    assert len(by_scheme["52-2020-2026"]) == 6
+    assert len(by_scheme["68-2017-2019"]) == 1
+
+
+def test_legal_basis_of_every_scheme(engine):
+    texts: dict[str, set[str]] = {}
+    for r in rows(engine, "legal-basis"):
+        texts.setdefault(str(r["scheme"]).removeprefix(SCHEME), set()).add(str(r["text"]).rsplit("/", 1)[1])
+    assert texts["92-2022-2026"] == {"decret-2021-1644", "casf-l214-5"}
+    assert texts["40-2016-2018"] == {"circulaire-2015-01-22"}
+    assert "68-2017-2019" not in texts and "52-2020-2026" not in texts
+
+
+def test_departements_without_scheme_are_the_other_96(engine):
+    codes = set(column(rows(engine, "departements-without-scheme"), "code"))
+    assert len(codes) == 96
+    assert not codes & {"26", "40", "52", "68", "92"}
+
+
+def test_an_acronym_across_departements(engine):
+    result = rows(engine, "acronym-actions", acronym="AVIP")
+    schemes = {str(s).removeprefix(SCHEME) for s in column(result, "scheme")}
+    assert {"26-2020-2024", "92-2022-2026"} <= schemes

@@ -20,10 +20,11 @@ import pyoxigraph as ox
 from rdflib import Dataset, Graph, URIRef
 
 from .enrich import derive
-from .errors import BuildError
+from .errors import BuildError, ValidationFailed
 from .namespaces import DEFAULT_BASE, DERIVED_GRAPH
 from .settings import Settings
 from .sources import SourceFile, load_sources
+from .validate import Report, format_text, load_shapes, validate_graph
 
 NQUADS = "sdsf.nq"
 STORE = "store"
@@ -68,7 +69,13 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_artifact(compiled: CompiledDataset, settings: Settings) -> dict:
+def validate_dataset(compiled: CompiledDataset, settings: Settings) -> Report:
+    """Validate the compiled dataset (sources and derived statements) against the project's shapes."""
+    shapes = load_shapes(settings.project_path / "shapes")
+    return validate_graph(compiled.union(), shapes, dict(compiled.graphs))
+
+
+def write_artifact(compiled: CompiledDataset, settings: Settings, report: Report | None = None) -> dict:
     target = settings.build_path
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
@@ -85,6 +92,9 @@ def write_artifact(compiled: CompiledDataset, settings: Settings) -> dict:
             "base_iri": settings.base_iri,
             "quads": sum(len(g) for _, g in compiled.graphs),
             "graphs": {str(iri): len(g) for iri, g in compiled.graphs},
+            "validation": None if report is None else {
+                "violations": report.count("Violation"), "warnings": report.count("Warning"),
+                "infos": report.count("Info")},
             "sources": [
                 {"file": s.name, "graph": str(s.graph_iri), "sha256": _sha256(s.path)} for s in compiled.sources
             ],
@@ -106,8 +116,15 @@ def write_artifact(compiled: CompiledDataset, settings: Settings) -> dict:
 
 
 def build_graph(settings: Settings) -> dict:
-    """Compile the sources and write the serving artifact; returns the manifest."""
-    return write_artifact(compile_dataset(settings), settings)
+    """Compile and validate the sources, then write the serving artifact; returns the manifest.
+
+    Any SHACL violation stops the build before anything is written: broken data is never served.
+    """
+    compiled = compile_dataset(settings)
+    report = validate_dataset(compiled, settings)
+    if report.has_violations:
+        raise ValidationFailed(report, format_text(report))
+    return write_artifact(compiled, settings, report)
 
 
 def read_manifest(settings: Settings) -> dict | None:

@@ -10,12 +10,13 @@ import argparse
 import json
 import sys
 
-from .build import build_graph
-from .errors import SDSFError
+from .build import build_graph, compile_dataset, validate_dataset
+from .errors import SDSFError, ValidationFailed
 from .query import FORMATTERS, named_queries, resolve_query, run_query
 from .settings import Settings, load_settings
 from .stats import format_stats, graph_stats
 from .store import open_engine
+from .validate import FORMATS as REPORT_FORMATS
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
 
@@ -30,10 +31,25 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    manifest = build_graph(_settings(args))
+    settings = _settings(args)
+    try:
+        manifest = build_graph(settings)
+    except ValidationFailed as failed:
+        print(str(failed), file=sys.stderr)
+        print("sdsf: build refused: the data has SHACL violations; nothing was written.", file=sys.stderr)
+        return EXIT_NONCONFORMING
+    checks = manifest["validation"]
     print(f"built {manifest['quads']} quads in {len(manifest['graphs'])} graphs "
-          f"(version {manifest['version']}) into {_settings(args).build_path}")
+          f"(version {manifest['version']}) into {settings.build_path}; "
+          f"validation: {checks['violations']} violations, {checks['warnings']} warnings, {checks['infos']} infos")
     return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    report = validate_dataset(compile_dataset(settings), settings)
+    print(REPORT_FORMATS[args.format](report))
+    return EXIT_OK if report.conforms else EXIT_NONCONFORMING
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -76,6 +92,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", parents=[common], help="compile the sources into the serving artifact")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("validate", parents=[common],
+                       help="check the sources against the SHACL shapes (exit 0 conforms, 1 violations or warnings)")
+    p.add_argument("--format", choices=sorted(REPORT_FORMATS), default="text")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("stats", parents=[common], help="counts per class and per scheme")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -30,3 +30,11 @@ class QueryError(SDSFError):
 
 class SettingsError(SDSFError):
     """A setting has a wrong name or value."""
+
+
+class ValidationFailed(SDSFError):
+    """The data has SHACL violations: the build refuses to serve it. Carries the report."""
+
+    def __init__(self, report: object, text: str):
+        self.report = report
+        super().__init__(text)

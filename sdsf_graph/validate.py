@@ -94,7 +94,16 @@ def _schemes_of(graph: Graph, node: Node) -> list[Node]:
     for result in graph.subjects(SDSF.observation, node):
         for assessment in graph.subjects(SDSF.hasResult, result):
             holders.update(graph.objects(assessment, SDSF.assesses))
-    return sorted(holders)
+    return sorted(holders, key=str)
+
+
+def _node_shape(shapes: Graph, shape: Node | None) -> str:
+    """The named shape a result comes from (a property shape is reported as its node shape)."""
+    for _ in range(3):
+        if shape is None or isinstance(shape, URIRef):
+            break
+        shape = next(iter(shapes.subjects(SH.property, shape)), None)
+    return str(shape)
 
 
 def validate_graph(data: Graph, shapes: Graph, sources: dict[URIRef, Graph] | None = None) -> Report:
@@ -102,7 +111,9 @@ def validate_graph(data: Graph, shapes: Graph, sources: dict[URIRef, Graph] | No
     _, results, _ = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=True,
                                    allow_infos=True, allow_warnings=True)
     report = Report()
-    for result in results.subjects(RDF.type, SH.ValidationResult):
+    top = [r for report_node in results.subjects(RDF.type, SH.ValidationReport)
+           for r in results.objects(report_node, SH.result)]  # not the nested sh:detail results
+    for result in top:
         focus = results.value(result, SH.focusNode)
         messages = {m.language: str(m) for m in results.objects(result, SH.resultMessage)
                     if isinstance(m, Literal)}
@@ -121,7 +132,8 @@ def validate_graph(data: Graph, shapes: Graph, sources: dict[URIRef, Graph] | No
             path=str(path) if path is not None else None,
             message_fr=messages.get("fr") or messages.get(None) or next(iter(messages.values()), ""),
             message_en=messages.get("en", ""),
-            shape=str(results.value(result, SH.sourceShape)), value=None if value is None else str(value),
+            shape=_node_shape(shapes, results.value(result, SH.sourceShape)),
+            value=None if value is None else str(value),
             group=group,
         ))
     report.findings.sort(key=lambda f: (f.group, ORDER[f.severity], f.focus, f.path or ""))

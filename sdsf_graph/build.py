@@ -86,6 +86,7 @@ def write_artifact(compiled: CompiledDataset, settings: Settings, report: Report
         store.bulk_load(path=str(staging / NQUADS), format=ox.RdfFormat.N_QUADS)
         store.flush()
         del store
+        _write_search_index(staging)
         manifest = {
             "version": hashlib.sha256(nquads.encode("utf-8")).hexdigest()[:16],
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -113,6 +114,14 @@ def write_artifact(compiled: CompiledDataset, settings: Settings, report: Report
         raise BuildError(f"cannot write the artifact to {target}: {exc}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_search_index(folder: Path) -> None:
+    """The similar-action index is built with the graph, from the store just written."""
+    from .search import build_index, save_index  # imported here: search depends on the store module
+    from .store import OxigraphEngine
+
+    save_index(build_index(OxigraphEngine(str(folder / STORE))), folder)
 
 
 def build_graph(settings: Settings) -> dict:

@@ -13,6 +13,7 @@ import sys
 from .build import build_graph, compile_dataset, validate_dataset
 from .errors import SDSFError, ValidationFailed
 from .query import FORMATTERS, named_queries, resolve_query, run_query
+from .search import load_index
 from .settings import Settings, load_settings
 from .stats import format_stats, graph_stats
 from .store import open_engine
@@ -82,6 +83,25 @@ def cmd_query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_similar(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    index = load_index(settings.build_path)
+    answer = index.similar(text=args.text, limit=args.limit, exclude_departement=args.exclude_departement,
+                           theme=args.theme)
+    if args.json:
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for rank, r in enumerate(answer["results"], 1):
+        print(f"{rank:2d}. {r['score']:.3f}  [{r['departement']['code']} {r['departement']['label']}] "
+              f"{r['label']}")
+        print(f"      {r['type']} — {r['scheme']['label']} — {r['iri']}")
+        if r["why"]["terms"]:
+            print(f"      mots : {', '.join(r['why']['terms'])}")
+    if not answer["results"]:
+        print("aucun élément semblable")
+    return EXIT_OK
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sdsf", description="SDSF Graph: build, check and query the graph.")
     common = argparse.ArgumentParser(add_help=False)
@@ -103,6 +123,14 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["oxigraph", "rdflib"])
     p.set_defaults(func=cmd_stats)
 
+    p = sub.add_parser("similar", parents=[common], help="find similar plan elements in other départements")
+    p.add_argument("text", help="the text of an action, in French")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--exclude-departement", metavar="CODE", help="leave out this département's schemes")
+    p.add_argument("--theme", metavar="IRI", help="only elements of this theme")
+    p.add_argument("--json", action="store_true", help="print the same JSON as /api/similar")
+    p.set_defaults(func=cmd_similar)
+
     p = sub.add_parser("query", parents=[common], help="run a named query, a .rq file or a query text")
     p.add_argument("query", nargs="?", help="query name, FILE.rq or 'SELECT …'")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="table")
@@ -123,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sdsf: interrupted", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # output piped into a command that stopped reading (`| head`)
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def write_artifact(compiled: CompiledDataset, settings: Settings, report: Report
         store.bulk_load(path=str(staging / NQUADS), format=ox.RdfFormat.N_QUADS)
         store.flush()
         del store
-        _write_search_index(staging)
+        _write_search_index(staging, settings.base_iri)
         manifest = {
             "version": hashlib.sha256(nquads.encode("utf-8")).hexdigest()[:16],
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -116,12 +116,12 @@ def write_artifact(compiled: CompiledDataset, settings: Settings, report: Report
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_search_index(folder: Path) -> None:
+def _write_search_index(folder: Path, base_iri: str) -> None:
     """The similar-action index is built with the graph, from the store just written."""
     from .search import build_index, save_index  # imported here: search depends on the store module
     from .store import OxigraphEngine
 
-    save_index(build_index(OxigraphEngine(str(folder / STORE))), folder)
+    save_index(build_index(OxigraphEngine(str(folder / STORE)), base_iri), folder)
 
 
 def build_graph(settings: Settings) -> dict:

@@ -19,6 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from .errors import ArtifactMissing, QueryError
+from .namespaces import DEFAULT_BASE
 from .query import named_queries, run_query
 from .store import Engine
 from .textnorm import STOP_WORDS, analyse, fold, words
@@ -27,7 +28,6 @@ INDEX_FILE = "search-index.pickle"
 CONTEXT_WEIGHT = 0.35
 THEME_WEIGHT = 0.3
 MAX_TEXT = 2000
-SDSF_DEF = "https://w3id.org/sdsf/def#"
 ORIGINAL_WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿ]+")
 
 
@@ -79,9 +79,9 @@ class Glossary:
         return " ".join(" ".join(self.labels.get(e, ())) for e in sorted(entries))
 
 
-def load_glossary(engine: Engine) -> Glossary:
+def load_glossary(engine: Engine, base_iri: str = DEFAULT_BASE) -> Glossary:
     glossary = Glossary()
-    for row in run_query(engine, named_queries()["search-glossary"]).rows:
+    for row in run_query(engine, named_queries()["search-glossary"], base_iri=base_iri).rows:
         concept = str(row["concept"])
         labels = [lbl for lbl in str(row.get("labels", "")).split("\n") if lbl]
         if str(row["kind"]) == "theme":
@@ -100,11 +100,11 @@ def load_glossary(engine: Engine) -> Glossary:
     return glossary
 
 
-def load_elements(engine: Engine) -> list[Element]:
+def load_elements(engine: Engine, base_iri: str = DEFAULT_BASE) -> list[Element]:
     elements = []
-    for row in run_query(engine, named_queries()["search-elements"]).rows:
+    for row in run_query(engine, named_queries()["search-elements"], base_iri=base_iri).rows:
         elements.append(Element(
-            iri=str(row["element"]), type=str(row["type"]).removeprefix(SDSF_DEF), label=str(row["label"]),
+            iri=str(row["element"]), type=str(row["type"]).rsplit("#", 1)[-1], label=str(row["label"]),
             parent_label=str(row.get("parentLabel", "")), scheme=str(row["scheme"]),
             scheme_label=str(row["schemeLabel"]), code=str(row["code"]),
             departement_label=str(row["departementLabel"]),
@@ -123,7 +123,9 @@ class SimilarityIndex:
         context = [e.parent_label for e in elements]
         themes = [" ".join(lbl for t in e.themes for lbl in glossary.theme_labels.get(t, ())) for e in elements]
         self.vectorizer = TfidfVectorizer(analyzer=analyse, sublinear_tf=True)
-        self.vectorizer.fit(own + context + themes)
+        # An empty graph still gets a (useless but working) index: the vocabulary of the thesaurus.
+        self.vectorizer.fit(own + context + themes + [" ".join(" ".join(v) for v in glossary.labels.values())
+                                                      or "vide"])
         combined = (self.vectorizer.transform(own) + CONTEXT_WEIGHT * self.vectorizer.transform(context)
                     + THEME_WEIGHT * self.vectorizer.transform(themes))
         self.matrix = sparse.csr_matrix(normalize(combined))
@@ -188,8 +190,8 @@ class SimilarityIndex:
         }
 
 
-def build_index(engine: Engine) -> SimilarityIndex:
-    return SimilarityIndex(load_elements(engine), load_glossary(engine))
+def build_index(engine: Engine, base_iri: str = DEFAULT_BASE) -> SimilarityIndex:
+    return SimilarityIndex(load_elements(engine, base_iri), load_glossary(engine, base_iri))
 
 
 def save_index(index: SimilarityIndex, folder: Path) -> None:

@@ -204,3 +204,47 @@ def test_an_acronym_across_departements(engine):
     result = rows(engine, "acronym-actions", acronym="AVIP")
     schemes = {str(s).removeprefix(SCHEME) for s in column(result, "scheme")}
     assert {"26-2020-2024", "92-2022-2026"} <= schemes
+
+
+# --- Queries behind the pages (comparison, map) ---------------------------------------------------------------
+
+
+def test_departement_theme_matrix(engine):
+    cells = {(str(r["code"]), str(r["theme"]).rsplit("/", 1)[1]): int(r["actions"])
+             for r in rows(engine, "departement-theme-matrix")}
+    assert cells[("40", "petite-enfance")] >= 4
+    assert ("68", "handicap") not in cells  # Haut-Rhin lists no action
+    assert sum(v for (code, _), v in cells.items() if code == "26") >= 76
+
+
+def test_who_signs_where(engine):
+    cells = {(str(r["code"]), str(r["institutionType"]).rsplit("/", 1)[1]) for r in
+             rows(engine, "signatory-types-by-departement")}
+    assert ("40", "udaf") in cells and ("26", "udaf") in cells and ("68", "udaf") not in cells
+    assert not any(code in {"52", "92"} for code, _ in cells)
+
+
+def test_timeline(engine):
+    periods = [(str(r["code"]), int(r["start"]), int(r["end"])) for r in rows(engine, "scheme-timeline")]
+    assert periods == [("26", 2016, 2019), ("26", 2020, 2024), ("40", 2016, 2018), ("52", 2020, 2026),
+                       ("68", 2017, 2019), ("92", 2022, 2026)]
+
+
+def test_map_measures(engine):
+    by_code = {str(r["code"]): r for r in rows(engine, "departement-map", year=2018,
+                                                theme="https://w3id.org/sdsf/id/theme/handicap")}
+    assert len(by_code) == 101
+    assert int(by_code["26"]["schemes"]) == 2 and int(by_code["26"]["inForceInYear"]) == 1
+    assert int(by_code["52"]["inForceInYear"]) == 0 and int(by_code["52"]["coversTheme"]) == 1
+    assert int(by_code["68"]["coversTheme"]) == 0
+    assert int(by_code["01"]["schemes"]) == 0 and int(by_code["01"]["actions"]) == 0
+
+
+def test_departement_profile(engine):
+    facts = rows(engine, "departement-profile", code="92")
+    kinds = {str(r["kind"]) for r in facts}
+    assert kinds == {"scheme", "theme", "governance"}  # no signatory, no thread stated
+    assert [str(r["item"]) for r in facts if str(r["kind"]) == "scheme"] == [SCHEME + "92-2022-2026"]
+    drome = rows(engine, "departement-profile", code="26")
+    assert sum(1 for r in drome if str(r["kind"]) == "signatory") == 6
+    assert sum(1 for r in drome if str(r["kind"]) == "thread") == 3

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs SDSF Graph, builds the graph from the sources and serves it.
+# Installs SDSF Graph, builds the graph from the sources and serves it (gunicorn, http://127.0.0.1:8000/).
+# Extra arguments go to `sdsf serve`: --host, --port, --workers, --engine (settings: docs/settings.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/sdsf build
-# The SPARQL endpoint and pages come with the «SPARQL 1.1 endpoint» issue; until then, print what was built.
-.venv/bin/sdsf stats
+exec .venv/bin/sdsf serve "$@"

@@ -1,4 +1,4 @@
-"""The ``sdsf`` command: build, stats, query.
+"""The ``sdsf`` command: build, validate, stats, similar, query, serve.
 
 Exit codes: 0 success; 1 the data does not conform (validation); 2 the command could not run
 (bad input, syntax error in a source, missing artifact…).
@@ -10,7 +10,8 @@ import argparse
 import json
 import sys
 
-from .build import build_graph, compile_dataset, validate_dataset
+from .authoring.cli import register as register_import
+from .build import STORE, build_graph, compile_dataset, read_manifest, validate_dataset
 from .errors import SDSFError, ValidationFailed
 from .query import FORMATTERS, named_queries, resolve_query, run_query
 from .search import load_index
@@ -102,6 +103,20 @@ def cmd_similar(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = load_settings({"data_dir": args.data, "build_dir": args.build_dir, "base_iri": args.base_iri,
+                              "engine": args.engine, "host": args.host, "port": args.port, "workers": args.workers})
+    if read_manifest(settings) is None or not (settings.build_path / STORE).is_dir():
+        print(f"sdsf: no built graph in {settings.build_path}: building it first", file=sys.stderr)
+        code = cmd_build(args)
+        if code != EXIT_OK:
+            return code
+    from web.server import serve  # imported here: only this command needs Flask and gunicorn
+
+    serve(settings)
+    return EXIT_OK
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sdsf", description="SDSF Graph: build, check and query the graph.")
     common = argparse.ArgumentParser(add_help=False)
@@ -138,6 +153,16 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["oxigraph", "rdflib"])
     p.add_argument("--list", action="store_true", help="list the named queries")
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("serve", parents=[common],
+                       help="serve the SPARQL endpoint and the pages with gunicorn (builds the graph if missing)")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    p.add_argument("--workers", type=int, metavar="N", help="server worker processes (default 2)")
+    p.add_argument("--engine", choices=["oxigraph", "rdflib"])
+    p.set_defaults(func=cmd_serve)
+
+    register_import(sub)  # sdsf import scheme | outline | template
     return parser
 
 

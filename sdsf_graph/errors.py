@@ -38,3 +38,15 @@ class ValidationFailed(SDSFError):
     def __init__(self, report: object, text: str):
         self.report = report
         super().__init__(text)
+
+
+class DraftError(SourceError):
+    """A scheme draft (or outline text) cannot be read: names the file and, where known, the line."""
+
+
+class DraftRefused(SDSFError):
+    """A scheme draft does not conform: nothing is written. Carries the problems, each with its line."""
+
+    def __init__(self, problems: list, text: str):
+        self.problems = problems
+        super().__init__(text)

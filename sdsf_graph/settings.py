@@ -38,7 +38,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 8000, "Port the server listens on.", int),
     Setting("workers", 2, "Number of server worker processes.", int),
+    Setting("threads", 4, "Request threads per server worker process (gunicorn gthread workers).", int),
+    Setting("query_workers", 2,
+            "Query processes per server worker process; queries run there, never in the web process.", int),
+    Setting("query_time_limit", 10.0,
+            "Seconds a query may run; past it its process is killed and replaced, and the answer is 503.", float),
+    Setting("max_query_length", 65536, "Longest query accepted, in bytes of UTF-8; a longer one gets 413.", int),
+    Setting("max_query_depth", 32, "Deepest nesting of {}, () and [] accepted in a query; a deeper one gets 400.", int),
+    Setting("max_rows", 10000,
+            "Most rows (or triples) in one answer; a cut answer carries the header X-Result-Truncated: true.", int),
+    Setting("rate_limit", 120,
+            "Requests per minute per client address (bursts of as many); past it, 429 with Retry-After. 0: no limit.",
+            int),
+    Setting("cache_max_age", 300, "Seconds clients and proxies may reuse an answer (Cache-Control max-age).", int),
 )
+
+#: Settings that must be positive (the others of type int may be 0).
+_POSITIVE = ("threads", "query_workers", "query_time_limit", "max_query_length", "max_query_depth", "max_rows")
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -90,4 +106,8 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
         raise SettingsError(f"setting 'base_iri' must end with '/': {values['base_iri']!r}")
     if values["engine"] not in ("oxigraph", "rdflib"):
         raise SettingsError(f"setting 'engine' must be 'oxigraph' or 'rdflib', not {values['engine']!r}")
+    for name in _POSITIVE + ("rate_limit", "cache_max_age"):
+        if values[name] < 0 or (name in _POSITIVE and values[name] == 0):
+            raise SettingsError(f"setting {name!r} must be {'positive' if name in _POSITIVE else '0 or more'}, "
+                                f"not {values[name]!r}")
     return Settings(values)

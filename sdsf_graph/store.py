@@ -1,16 +1,26 @@
 """Stage 4 — store: open the built artifact behind one small engine interface.
 
 Two engines answer the same queries: pyoxigraph (fast, default for serving) and rdflib (reference).
-Both query the union of the named graphs as their default graph. Results come back as rdflib terms.
+Both query the union of the named graphs as their default graph, unless a query is given an explicit
+:class:`QueryDataset` (the SPARQL protocol's default-graph-uri / named-graph-uri, or the query's FROM clauses):
+then its default graph is the merge of the graphs it names, and only the graphs it names are visible to GRAPH.
+A graph the store does not hold is empty; nothing is ever fetched. Results come back as rdflib terms, at most
+``max_rows`` rows (or triples) when asked, with ``truncated`` set when more were available. ``base_iri``
+resolves the query's relative IRIs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from itertools import islice
+from typing import Any, Protocol, TypeVar
 
 import pyoxigraph as ox
+import rdflib.plugins.sparql
 from rdflib import BNode, Dataset, Literal, URIRef
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Identifier, Variable
 
 from .build import NQUADS, STORE
@@ -25,12 +35,36 @@ class QueryResult:
     rows: list[dict[str, Identifier]] = field(default_factory=list)
     boolean: bool | None = None
     triples: list[tuple[Identifier, Identifier, Identifier]] = field(default_factory=list)
+    truncated: bool = False  # more rows (or triples) than ``max_rows`` were available
+
+
+@dataclass(frozen=True)
+class QueryDataset:
+    """An explicit RDF dataset: the graphs merged into the default graph, and the named graphs."""
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
 
 
 class Engine(Protocol):
     name: str
 
-    def query(self, text: str, bindings: dict[str, Identifier] | None = None) -> QueryResult: ...
+    def query(self, text: str, bindings: dict[str, Identifier] | None = None, dataset: QueryDataset | None = None,
+              max_rows: int | None = None, base_iri: str | None = None) -> QueryResult: ...
+
+
+# rdflib would fetch a FROM graph it does not hold from the web; this process never does.
+rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+
+T = TypeVar("T")
+
+
+def _capped(items: Iterable[T], max_rows: int | None) -> tuple[list[T], bool]:
+    """At most ``max_rows`` items (all when None), and whether more were available."""
+    if max_rows is None:
+        return list(items), False
+    kept = list(islice(items, max_rows + 1))
+    return kept[:max_rows], len(kept) > max_rows
 
 
 def _to_rdflib(term: object) -> Identifier:
@@ -65,11 +99,16 @@ class OxigraphEngine:
     def __init__(self, store_path: str):
         self.store = ox.Store.read_only(store_path)
 
-    def query(self, text: str, bindings: dict[str, Identifier] | None = None) -> QueryResult:
+    def query(self, text: str, bindings: dict[str, Identifier] | None = None, dataset: QueryDataset | None = None,
+              max_rows: int | None = None, base_iri: str | None = None) -> QueryResult:
         subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
             ox.Variable(k): _to_oxigraph(v) for k, v in (bindings or {}).items()}
+        scope: dict[str, Any] = {"use_default_graph_as_union": True}
+        if dataset is not None:  # explicit graphs override the union and the query's own FROM clauses
+            scope = {"default_graph": [ox.NamedNode(g) for g in dataset.default_graphs],
+                     "named_graphs": [ox.NamedNode(g) for g in dataset.named_graphs]}
         try:
-            answer = self.store.query(text, use_default_graph_as_union=True, substitutions=subs or None)
+            answer = self.store.query(text, base_iri=base_iri, substitutions=subs or None, **scope)
         except SyntaxError as exc:
             raise QueryError(f"syntax error: {exc}") from None
         except OSError as exc:
@@ -78,17 +117,27 @@ class OxigraphEngine:
             return QueryResult("ask", boolean=bool(answer))
         if isinstance(answer, ox.QuerySolutions):
             names = [v.value for v in answer.variables]
+            solutions, truncated = _capped(answer, max_rows)
             rows = []
-            for solution in answer:
+            for solution in solutions:
                 row = {}
                 for name in names:
                     value = solution[name]
                     if value is not None:
                         row[name] = _to_rdflib(value)
                 rows.append(row)
-            return QueryResult("select", variables=names, rows=rows)
-        triples = [(_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)) for t in answer]
-        return QueryResult("graph", triples=triples)
+            return QueryResult("select", variables=names, rows=rows, truncated=truncated)
+        found, truncated = _capped(answer, max_rows)
+        triples = [(_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)) for t in found]
+        return QueryResult("graph", triples=triples, truncated=truncated)
+
+
+def _dataset_clause(dataset: QueryDataset) -> list[CompValue]:
+    """The dataset as rdflib's FROM / FROM NAMED clauses (it reads held graphs and, as set above, loads none)."""
+    clause = [CompValue("DatasetClause", default=URIRef(g)) for g in dataset.default_graphs]
+    clause += [CompValue("DatasetClause", named=URIRef(g)) for g in dataset.named_graphs]
+    # An empty clause would mean "the whole store" to rdflib; an empty dataset names one graph nobody holds.
+    return clause or [CompValue("DatasetClause", named=URIRef("urn:x-sdsf:empty-dataset"))]
 
 
 class RdflibEngine:
@@ -98,22 +147,28 @@ class RdflibEngine:
         self.dataset = Dataset(default_union=True)
         self.dataset.parse(nquads_path, format="nquads")
 
-    def query(self, text: str, bindings: dict[str, Identifier] | None = None) -> QueryResult:
+    def query(self, text: str, bindings: dict[str, Identifier] | None = None, dataset: QueryDataset | None = None,
+              max_rows: int | None = None, base_iri: str | None = None) -> QueryResult:
         init: dict[str, Identifier] = {Variable(k): v for k, v in (bindings or {}).items()}
         try:
-            answer = self.dataset.query(text, initBindings=init)
+            prepared = prepareQuery(text, initNs=dict(self.dataset.namespaces()), base=base_iri)
+            if dataset is not None:  # the explicit graphs replace the query's own FROM clauses
+                prepared.algebra["datasetClause"] = _dataset_clause(dataset)
+            answer = self.dataset.query(prepared, initBindings=init)
         except Exception as exc:  # rdflib raises pyparsing and plain exceptions alike
             raise QueryError(f"syntax error: {exc}") from None
         if answer.type == "ASK":
             return QueryResult("ask", boolean=bool(answer.askAnswer))
         if answer.type == "SELECT":
             names = [str(v) for v in answer.vars or []]
+            solutions, truncated = _capped(answer, max_rows)
             rows: list[dict[str, Identifier]] = []
-            for solution in answer:
+            for solution in solutions:
                 values = solution.asdict()  # type: ignore[union-attr]
                 rows.append({n: values[n] for n in names if values.get(n) is not None})
-            return QueryResult("select", variables=names, rows=rows)
-        return QueryResult("graph", triples=list(answer))  # type: ignore[arg-type]
+            return QueryResult("select", variables=names, rows=rows, truncated=truncated)
+        triples, truncated = _capped(answer, max_rows)
+        return QueryResult("graph", triples=triples, truncated=truncated)  # type: ignore[arg-type]
 
 
 def open_engine(settings: Settings, engine: str | None = None) -> Engine:

@@ -1,0 +1,99 @@
+"""The gate in front of the engines: what it refuses (and with which status), what it lets through."""
+
+from __future__ import annotations
+
+import pytest
+
+from sdsf_graph.gate import QueryRefused, check_query
+
+GRAPHS = {"https://w3id.org/sdsf/graph/derived", "https://w3id.org/sdsf/graph/data/reference/departements"}
+BASE = "https://w3id.org/sdsf/"
+
+
+def check(text: str, max_length: int = 65536, max_depth: int = 32):
+    return check_query(text, GRAPHS, max_length, max_depth, BASE)
+
+
+def refusal(text: str, **limits) -> QueryRefused:
+    with pytest.raises(QueryRefused) as caught:
+        check(text, **limits)
+    return caught.value
+
+
+@pytest.mark.parametrize("text", [
+    "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+    "PREFIX ex: <http://example.org/> DELETE WHERE { ?s ex:p ?o }",
+    "clear all",
+    "LOAD <http://example.org/data.ttl>",
+    "CREATE GRAPH <urn:g>", "DROP SILENT GRAPH <urn:g>", "COPY DEFAULT TO <urn:g>", "MOVE <urn:a> TO <urn:b>",
+    "ADD <urn:a> TO <urn:b>",
+    "WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    "SELECT * { ?s ?p ?o } ; INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+    r"\u0049NSERT DATA { <urn:a> <urn:b> <urn:c> }",  # rdflib expands \u escapes before parsing
+])
+def test_updates_are_refused_403(text):
+    refused = refusal(text)
+    assert refused.status == 403 and "read-only" in str(refused)
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { service silent <http://example.org/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { VALUES ?e { <http://example.org/sparql> } SERVICE ?e { ?s ?p ?o } }",
+    "SELECT * WHERE { ?s ?p ?o . { SELECT ?s { SERVICE<http://x.org/>{?s ?p ?o} } } }",
+    r"SELECT * WHERE { \u0053ERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+    r"SELECT * WHERE { \U00000053ERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+    # an escaped quote ends the string for rdflib, not for pyoxigraph: both readings are checked
+    'SELECT * { BIND("\\u0022" AS ?x) SERVICE <http://example.org/> { ?s ?p ?o } FILTER("""" != "") }',
+])
+def test_service_is_refused_403(text):
+    refused = refusal(text)
+    assert refused.status == 403 and "SERVICE" in str(refused)
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * FROM <http://example.org/graph> WHERE { ?s ?p ?o }",
+    "SELECT * FROM NAMED <http://127.0.0.1:9/g> WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "PREFIX ex: <http://example.org/> SELECT * FROM ex:graph WHERE { ?s ?p ?o }",
+    "SELECT * FROM <graph/unknown> WHERE { ?s ?p ?o }",  # relative: resolved against the base, still not ours
+    "SELECT * FROM <https://w3id.org/sdsf/graph/derived> FROM <file:///etc/passwd> { ?s ?p ?o }",
+])
+def test_foreign_graphs_in_from_are_refused_403(text):
+    refused = refusal(text)
+    assert refused.status == 403 and "FROM" in str(refused)
+
+
+def test_own_graphs_in_from_are_kept_for_the_dataset():
+    checked = check("PREFIX g: <https://w3id.org/sdsf/graph/> SELECT * FROM g:derived "
+                    "FROM NAMED <graph/data/reference/departements> WHERE { ?s ?p ?o }")
+    assert checked.form == "select"
+    assert checked.from_graphs == ("https://w3id.org/sdsf/graph/derived",)
+    assert checked.from_named == ("https://w3id.org/sdsf/graph/data/reference/departements",)
+
+
+@pytest.mark.parametrize("text,form", [
+    ('SELECT ?s WHERE { ?s ?p "SERVICE, FROM <http://example.org/>, INSERT DATA and DROP ALL" }', "select"),
+    ("SELECT ?service ?from ?insert WHERE { ?service ?from ?insert } # then SERVICE <http://x/> and DROP ALL",
+     "select"),
+    ("PREFIX drop: <http://example.org/> PREFIX service: <http://example.org/s#> "
+     "ASK { ?s drop:load service:add }", "ask"),
+    ("ASK { <http://example.org/SERVICE/insert> ?p '''it''s a SERVICE''' }", "ask"),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(?o < 3 && ?o > 1) }", "construct"),
+    ("DESCRIBE ?x WHERE { { SELECT ?x { ?x ?p ?o } LIMIT 1 } }", "describe"),
+    ('SELECT * WHERE { ?s ?p "les services aux familles"@fr }', "select"),
+])
+def test_words_inside_strings_iris_names_and_comments_are_not_refused(text, form):
+    assert check(text).form == form
+
+
+def test_length_limit_is_413_and_counts_bytes():
+    assert check("ASK {}" + " " * 94, max_length=100).form == "ask"
+    assert refusal("ASK {}" + " " * 95, max_length=100).status == 413
+    assert refusal('ASK { ?s ?p "' + "é" * 50 + '" }', max_length=100).status == 413  # 100 bytes of é
+
+
+def test_nesting_limit_is_400():
+    assert check("ASK " + "{" * 5 + "}" * 5, max_depth=5).depth == 5
+    refused = refusal("ASK " + "{ " * 3 + "FILTER(((((1)))))" + " }" * 3, max_depth=5)
+    assert refused.status == 400 and "nested 8 levels" in str(refused)
+    assert check('ASK { ?s ?p "((((((((((" }', max_depth=5).depth == 1  # brackets in strings do not count

@@ -1,0 +1,50 @@
+"""The SPARQL 1.1 Service Description of the endpoint (what a GET without a query returns to RDF clients)."""
+
+from __future__ import annotations
+
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
+
+from sdsf_graph.settings import Settings
+
+from .artifact import Artifact
+from .negotiation import GRAPH, TABULAR
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
+
+
+def describe(endpoint: str, artifact: Artifact, settings: Settings) -> Graph:
+    graph = Graph()
+    graph.bind("sd", SD)
+    graph.bind("void", VOID)
+    service = BNode()
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, URIRef(endpoint)))
+    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    graph.add((service, SD.defaultEntailmentRegime, ENTAILMENT.Simple))
+    for fmt in TABULAR + GRAPH:
+        graph.add((service, SD.resultFormat, URIRef(fmt.iri)))
+    graph.add((service, DCTERMS.title, Literal("SDSF Graph — SPARQL endpoint", lang="en")))
+    graph.add((service, RDFS.comment, Literal(
+        "Read-only SPARQL 1.1 Query endpoint: no SPARQL Update, no SERVICE, FROM / FROM NAMED and the protocol's "
+        f"graph parameters limited to the graphs listed here. Limits: queries up to {settings.max_query_length} "
+        f"bytes and {settings.max_query_depth} levels of nesting, {settings.query_time_limit:g} s of run time, "
+        f"{settings.max_rows} result rows, {settings.rate_limit or 'unlimited'} requests per minute per client.",
+        lang="en")))
+    dataset = BNode()
+    graph.add((service, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    default = BNode()  # the union of the named graphs
+    graph.add((dataset, SD.defaultGraph, default))
+    graph.add((default, RDF.type, SD.Graph))
+    for name, triples in sorted(artifact.graphs.items()):
+        named, described = BNode(), BNode()
+        graph.add((dataset, SD.namedGraph, named))
+        graph.add((named, RDF.type, SD.NamedGraph))
+        graph.add((named, SD.name, URIRef(name)))
+        graph.add((named, SD.graph, described))
+        graph.add((described, RDF.type, SD.Graph))
+        graph.add((described, VOID.triples, Literal(triples, datatype=XSD.integer)))
+    return graph

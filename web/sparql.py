@@ -1,0 +1,121 @@
+"""The ``/sparql`` blueprint: the SPARQL 1.1 Protocol query operation, read-only.
+
+request -> protocol (what is asked) -> gate (may it run?) -> negotiation (in what format?) -> ETag (already
+known to the client?) -> worker pool (run it, within the time limit and the row cap) -> serialiser.
+Without a query, RDF clients get the service description and browsers a page. CORS is open on this route only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import Blueprint, Response, current_app, request
+
+from sdsf_graph.gate import check_query
+from sdsf_graph.settings import Settings
+from sdsf_graph.store import QueryDataset
+
+from . import artifact, pool
+from .errors import HTTPError
+from .negotiation import GRAPH, TABLES, Format, negotiate, offered
+from .pages import sparql_placeholder
+from .protocol import Operation, read_operation
+from .service import describe
+from .worker import QueryJob
+
+bp = Blueprint("sparql", __name__)
+
+SETTINGS_KEY = "SDSF_SETTINGS"
+EXPOSED_HEADERS = "ETag, Retry-After, X-Result-Truncated, X-Result-Limit"
+HTML = Format("text/html", ("html",), lambda result: "")
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config[SETTINGS_KEY]
+    return settings
+
+
+def _choose(kind: str, operation: Operation) -> Format:
+    formats = TABLES[kind]
+    fmt = negotiate(formats, request.headers.get("Accept"), operation.formats)
+    if fmt is None:
+        raise HTTPError(406, f"no acceptable format for a {kind.upper()} answer; this endpoint offers "
+                             f"{offered(formats)}")
+    return fmt
+
+
+def _dataset(operation: Operation, from_graphs: tuple[str, ...], from_named: tuple[str, ...]) -> QueryDataset | None:
+    """The protocol's graphs win over the query's FROM / FROM NAMED; neither means the whole store."""
+    if operation.default_graphs or operation.named_graphs:
+        return QueryDataset(operation.default_graphs, operation.named_graphs)
+    if from_graphs or from_named:
+        return QueryDataset(from_graphs, from_named)
+    return None
+
+
+def _etag(operation: Operation, fmt: Format, settings: Settings) -> str:
+    key = [artifact.current().version, settings.engine, operation.query, operation.default_graphs,
+           operation.named_graphs, fmt.media_type, settings.max_rows]
+    return hashlib.sha256(json.dumps(key).encode("utf-8")).hexdigest()[:32]
+
+
+def _cacheable(response: Response, tag: str, settings: Settings) -> Response:
+    response.set_etag(tag, weak=True)
+    response.headers["Cache-Control"] = (f"public, max-age={settings.cache_max_age}" if settings.cache_max_age
+                                         else "no-cache")
+    response.vary.add("Accept")
+    return response
+
+
+def _service_description(operation: Operation) -> Response:
+    fmt = negotiate((*GRAPH, HTML), request.headers.get("Accept"), operation.formats)
+    if fmt is None:
+        raise HTTPError(406, f"the service description is offered as {offered((*GRAPH, HTML))}")
+    if fmt is HTML:
+        return Response(sparql_placeholder(request.base_url), content_type=fmt.content_type)
+    graph = describe(request.base_url, artifact.current(), _settings())
+    response = Response(graph.serialize(format=fmt.rdflib_format), content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+def _preflight() -> Response:
+    response = Response(status=204)
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, If-None-Match"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@bp.route("/sparql", methods=["GET", "POST", "OPTIONS"])
+def endpoint() -> Response:
+    if request.method == "OPTIONS":
+        return _preflight()
+    settings = _settings()
+    operation = read_operation(request, settings.max_query_length)
+    if operation.query is None:
+        return _service_description(operation)
+    checked = check_query(operation.query, artifact.current().graphs, settings.max_query_length,
+                          settings.max_query_depth, settings.base_iri)
+    fmt = _choose(checked.form or "select", operation)
+    tag = _etag(operation, fmt, settings)
+    if request.if_none_match.contains_weak(tag):
+        return _cacheable(Response(status=304), tag, settings)
+    dataset = _dataset(operation, checked.from_graphs, checked.from_named)
+    job = QueryJob(operation.query, dataset, settings.max_rows, settings.base_iri)
+    result = pool.current().run(job)
+    if TABLES[result.kind] is not TABLES[checked.form or "select"]:
+        fmt = _choose(result.kind, operation)
+    response = Response(fmt.serialise(result), content_type=fmt.content_type)
+    if result.truncated:
+        response.headers["X-Result-Truncated"] = "true"
+        response.headers["X-Result-Limit"] = str(settings.max_rows)
+    return _cacheable(response, tag, settings)
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    return response

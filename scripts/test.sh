@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/ruff check sdsf_graph tests
-.venv/bin/mypy sdsf_graph
+.venv/bin/ruff check sdsf_graph web tests benchmarks
+.venv/bin/mypy sdsf_graph web
 .venv/bin/python -m pytest "$@"

@@ -6,6 +6,8 @@ import csv
 import dataclasses
 import io
 import json
+import select
+import socket
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
@@ -13,8 +15,11 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 
 from sdsf_graph.errors import ArtifactMissing
+from sdsf_graph.query_worker import QueryJob
 from sdsf_graph.settings import load_settings
 from web import create_app
+from web.errors import HTTPError
+from web.pool import QueryPool
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 SRX = "{http://www.w3.org/2005/sparql-results#}"
@@ -325,3 +330,19 @@ def test_a_query_in_a_long_get_url(client):
     padded = DEPARTEMENT_COUNT + " #" + "x" * 20000
     response = client.get("/sparql?query=" + quote(padded))
     assert response.status_code == 200 and count(response) == 101
+
+
+def test_query_workers_have_no_network_even_past_the_gate(built_settings):
+    """Defence in depth: a SERVICE call that reached an rdflib worker directly still opens no connection."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    pool = QueryPool("rdflib", str(built_settings.build_path), 1, 30)
+    try:
+        query = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.getsockname()[1]}/sparql> {{ ?s ?p ?o }} }}"
+        with pytest.raises(HTTPError) as failed:
+            pool.run(QueryJob(query, None, 10, "https://w3id.org/sdsf/"))
+        assert failed.value.status == 500 and "Traceback" not in str(failed.value)
+        assert select.select([listener], [], [], 0.5)[0] == []
+    finally:
+        pool.close()
+        listener.close()

@@ -1,6 +1,6 @@
 """A pool of persistent query worker processes per server process, with a hard time limit.
 
-Each query is sent to an idle worker (:mod:`web.worker`); if no answer comes within ``query_time_limit``
+Each query is sent to an idle worker (:mod:`sdsf_graph.query_worker`); if no answer comes within ``query_time_limit``
 seconds, the worker is killed, a replacement is started in the background and the request is answered 503.
 The other workers keep answering meanwhile. The pool starts lazily in the process that uses it (after
 gunicorn forks its workers) and forgets a parent's workers after a fork.
@@ -21,11 +21,11 @@ from multiprocessing.connection import Connection
 from flask import Flask, current_app
 
 from sdsf_graph.errors import QueryError
+from sdsf_graph.query_worker import QueryJob
 from sdsf_graph.settings import Settings
 from sdsf_graph.store import QueryResult
 
 from .errors import HTTPError
-from .worker import QueryJob
 
 KEY = "sdsf_pool"
 STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to open the store
@@ -60,11 +60,11 @@ class QueryPool:
         threading.Thread(target=self._spawn, name="sdsf-query-worker-start", daemon=True).start()
 
     def _spawn(self) -> None:
-        """A fresh interpreter running web.worker, talking over a socket pair (it imports only what it needs)."""
+        """A fresh interpreter running the query worker, talking over a socket pair."""
         ours, theirs = socket.socketpair()
         with theirs:
             process = subprocess.Popen(
-                [sys.executable, "-m", "web.worker", str(theirs.fileno()), self.engine, self.build_dir],
+                [sys.executable, "-m", "sdsf_graph.query_worker", str(theirs.fileno()), self.engine, self.build_dir],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
         conn = Connection(ours.detach())
         status, detail = ("failed", f"did not start within {STARTUP_TIMEOUT:g} s")
@@ -129,10 +129,6 @@ class QueryPool:
         if status == "error":
             raise QueryError(payload)
         raise HTTPError(500, payload)
-
-    def pids(self) -> list[int]:
-        with self._lock:
-            return sorted(w.process.pid for w in self._workers)
 
     def close(self) -> None:
         with self._lock:

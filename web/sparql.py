@@ -13,6 +13,7 @@ import json
 from flask import Blueprint, Response, current_app, request
 
 from sdsf_graph.gate import check_query
+from sdsf_graph.query_worker import QueryJob
 from sdsf_graph.settings import Settings
 from sdsf_graph.store import QueryDataset
 
@@ -22,7 +23,6 @@ from .negotiation import GRAPH, TABLES, Format, negotiate, offered
 from .pages import sparql_placeholder
 from .protocol import Operation, read_operation
 from .service import describe
-from .worker import QueryJob
 
 bp = Blueprint("sparql", __name__)
 

@@ -1,7 +1,7 @@
 """The query worker process: opens the store once (read-only), then answers one query at a time over a socket.
 
-Started by :class:`web.pool.QueryPool` as ``python -m web.worker FD ENGINE BUILD_DIR`` (FD: its end of a socket
-pair), so it imports only what a worker needs.
+Started by the endpoint's pool (:class:`web.pool.QueryPool`) as ``python -m sdsf_graph.query_worker FD ENGINE
+BUILD_DIR`` (FD: its end of a socket pair): a fresh interpreter that imports only what a worker needs.
 
 It has no network access (an audit hook refuses every Python-level connection, a second line behind the gate),
 ignores Ctrl-C (its server stops it) and exits on its own when its server process is gone.

@@ -1,6 +1,7 @@
 """The SDSF Graph web application: ``create_app`` builds it, one blueprint per area, one ``init_app`` per resource.
 
-Blueprints: ``pages`` (the pages people read) and ``sparql`` (the SPARQL 1.1 endpoint). Resources: the built
+Blueprints: ``pages`` (the pages people read), ``sparql`` (the SPARQL 1.1 endpoint) and ``api`` (JSON for
+programs: similar actions). Resources: the built
 artifact, the query worker pool, the rate limiter and the error handlers. ``sdsf serve`` runs it under gunicorn.
 """
 
@@ -13,7 +14,7 @@ from flask import Flask
 
 from sdsf_graph.settings import Settings, load_settings
 
-from . import artifact, errors, pages, pool, ratelimit, sparql
+from . import api, artifact, errors, pages, pool, ratelimit, sparql
 
 
 def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
@@ -39,6 +40,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     ratelimit.init_app(app, settings)
     app.register_blueprint(pages.bp)
     app.register_blueprint(sparql.bp)
+    api.init_app(app, settings)
     return app
 
 

@@ -1,0 +1,83 @@
+"""The ``api`` blueprint: JSON answers for programs — ``/api/similar`` (similar plan elements elsewhere).
+
+    GET /api/similar?text=…&limit=10[&exclude_departement=CODE][&theme=IRI]
+    GET /api/similar?iri=<plan element IRI>&limit=10      (leaves out the element's own département)
+
+The text is compared with the search index built with the graph; it never enters a SPARQL query.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flask import Blueprint, Flask, Response, current_app, request
+
+from sdsf_graph.errors import QueryError
+from sdsf_graph.search import MAX_TEXT, SimilarityIndex, load_index
+from sdsf_graph.settings import Settings
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+KEY = "sdsf_search_index"
+MAX_LIMIT = 100
+DEPARTEMENT_CODE = re.compile(r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-46])$")
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    app.extensions[KEY] = load_index(settings.build_path)
+    app.register_blueprint(bp)
+
+
+def current_index() -> SimilarityIndex:
+    index: SimilarityIndex = current_app.extensions[KEY]
+    return index
+
+
+def json_response(payload: dict, status: int = 200) -> Response:
+    # <, > and & escaped as \u003c…: the JSON stays inert even if a browser were to sniff it as HTML.
+    text = json.dumps(payload, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace(
+        "&", "\\u0026")
+    response = Response(text, status=status,
+                        content_type="application/json; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store" if status >= 400 else "public, max-age=60"
+    return response
+
+
+def bad_request(message: str) -> Response:
+    return json_response({"error": message}, 400)
+
+
+def similar_arguments() -> dict:
+    """The request's parameters, checked; raises QueryError with a message for a person."""
+    args = request.args
+    text, iri = args.get("text"), args.get("iri")
+    if (text is None) == (iri is None):
+        raise QueryError("give either text=… or iri=… (one of them)")
+    if text is not None and not text.strip():
+        raise QueryError("empty text")
+    if text is not None and len(text) > MAX_TEXT:
+        raise QueryError(f"text longer than {MAX_TEXT} characters")
+    try:
+        limit = int(args.get("limit", "10"))
+    except ValueError:
+        raise QueryError("limit must be a whole number") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
+    exclude = args.get("exclude_departement") or None
+    if exclude is not None and not DEPARTEMENT_CODE.match(exclude):
+        raise QueryError(f"exclude_departement: {exclude!r} is not a département code")
+    theme = args.get("theme") or None
+    if theme is not None and not theme.startswith(("http://", "https://")):
+        raise QueryError("theme must be the IRI of a theme")
+    return {"text": text, "iri": iri, "limit": limit, "exclude_departement": exclude, "theme": theme}
+
+
+@bp.route("/similar")
+def similar() -> Response:
+    try:
+        answer = current_index().similar(**similar_arguments())
+    except QueryError as exc:
+        return bad_request(str(exc))
+    response = json_response(answer)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -433,7 +433,8 @@ class SchemeWriter:
         # A CDSF: the décret of 2021 requires it from 2022; a few schemes from 2022 still name none (warning).
         has_cdsf = rng.random() < (0.85 if spec.start >= 2022 else 0.35)
         if has_cdsf:
-            iri, block = self._body("FamilyServicesCommittee", "cdsf", self.one(vocab.bodies["FamilyServicesCommittee"]))
+            template = self.one(vocab.bodies["FamilyServicesCommittee"])
+            iri, block = self._body("FamilyServicesCommittee", "cdsf", template)
             chair = self.organisation("etat")
             block.add("sdsf:chair", chair)
             if rng.random() < 0.5:
@@ -610,8 +611,8 @@ def generate(out: Path, seed: int = 1, scale: float = 1.0, departements: int | N
     shutil.copytree(project / "data" / "reference", out / "reference")
     totals: dict[str, int] = defaultdict(int)
     for code, name in vocab.departements[:departements]:
+        spans = periods(random.Random(f"{seed}-{code}"))  # the same schemes at every scale
         rng = random.Random(f"{seed}-{scale}-{code}")
-        spans = periods(rng)
         for n, (start, end) in enumerate(spans):
             spec = SchemeSpec(code, name, start, end, spans[n - 1] if n else None,
                               spans[n + 1] if n + 1 < len(spans) else None)

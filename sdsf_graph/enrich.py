@@ -63,6 +63,8 @@ class GlossaryMatcher:
             for label in graph.objects(entry, SKOS.prefLabel):
                 if getattr(label, "language", None) == "fr" and " " in str(label):
                     self.expansions.append((fold(str(label)), entry))
+        self._patterns = [(expansion, re.compile(r"(?<!\w)" + re.escape(expansion) + r"(?!\w)"), entry)
+                          for expansion, entry in self.expansions]
 
     def matches(self, label: str) -> set[URIRef]:
         found: set[URIRef] = set()
@@ -73,8 +75,10 @@ class GlossaryMatcher:
                 continue
             found.update(self.acronyms.get(word.upper(), ()))
         folded = fold(label)
-        for expansion, entry in self.expansions:
-            if re.search(r"(?<!\w)" + re.escape(expansion) + r"(?!\w)", folded):
+        for expansion, pattern, entry in self._patterns:
+            # The plain substring test is a cheap filter: only a label that contains the expansion can match
+            # it as whole words.
+            if expansion in folded and pattern.search(folded):
                 found.add(entry)
         return found
 
@@ -83,6 +87,7 @@ def derive(graph: Graph) -> Graph:
     """The derived statements for ``graph`` (the union of every source graph)."""
     derived = Graph()
     matcher = GlossaryMatcher(graph)
+    mentioned: dict[str, set[URIRef]] = {}  # labels recur across schemes: match each text once
     for element in plan_elements(graph):
         scheme = scheme_of(graph, element)
         if scheme is not None:
@@ -91,6 +96,9 @@ def derive(graph: Graph) -> Graph:
                 derived.add((element, PROV.wasDerivedFrom, document))
         for label in graph.objects(element, RDFS.label):
             if isinstance(label, Literal):
-                for entry in matcher.matches(str(label)):
+                text = str(label)
+                if text not in mentioned:
+                    mentioned[text] = matcher.matches(text)
+                for entry in mentioned[text]:
                     derived.add((element, SDSF.mentions, entry))
     return derived

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from rdflib.term import Identifier
+
 from sdsf_graph.errors import QueryError
 from sdsf_graph.settings import load_settings
 from sdsf_graph.store import QueryDataset, open_engine
@@ -32,6 +34,7 @@ class QueryJob:
     dataset: QueryDataset | None
     max_rows: int
     base_iri: str  # resolves relative IRIs: the service-defined base is the graph's public base
+    bindings: dict[str, Identifier] | None = None  # a named query's parameters, bound as RDF terms (pages)
 
 
 def _deny_network(event: str, args: tuple[Any, ...]) -> None:
@@ -63,8 +66,8 @@ def worker_main(conn: Connection, engine_name: str, build_dir: str) -> None:
         except (EOFError, OSError):
             return
         try:
-            answer: tuple[str, Any] = ("ok", engine.query(job.text, dataset=job.dataset, max_rows=job.max_rows,
-                                                     base_iri=job.base_iri))
+            answer: tuple[str, Any] = ("ok", engine.query(job.text, job.bindings, dataset=job.dataset,
+                                                     max_rows=job.max_rows, base_iri=job.base_iri))
         except QueryError as exc:
             answer = ("error", str(exc))
         except Exception:

@@ -126,9 +126,12 @@ class SimilarityIndex:
         # An empty graph still gets a (useless but working) index: the vocabulary of the thesaurus.
         self.vectorizer.fit(own + context + themes + [" ".join(" ".join(v) for v in glossary.labels.values())
                                                       or "vide"])
-        combined = (self.vectorizer.transform(own) + CONTEXT_WEIGHT * self.vectorizer.transform(context)
-                    + THEME_WEIGHT * self.vectorizer.transform(themes))
-        self.matrix = sparse.csr_matrix(normalize(combined))
+        if elements:
+            combined = (self.vectorizer.transform(own) + CONTEXT_WEIGHT * self.vectorizer.transform(context)
+                        + THEME_WEIGHT * self.vectorizer.transform(themes))
+            self.matrix = sparse.csr_matrix(normalize(combined))
+        else:  # no scheme in the graph yet: an index that finds nothing
+            self.matrix = sparse.csr_matrix((0, len(self.vectorizer.vocabulary_)))
         self.own_terms = [set(analyse(e.label + " " + " ".join(e.alt_labels))) for e in elements]
 
     def _own_text(self, element: Element) -> str:

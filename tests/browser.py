@@ -29,6 +29,9 @@ def chromium_path() -> str | None:
     return None
 
 
+_SHARED: dict = {}
+
+
 @pytest.fixture(scope="session")
 def browser():
     path = chromium_path()
@@ -38,10 +41,19 @@ def browser():
         pytest.skip("Chromium is not installed (scripts/test.sh installs it)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
+    # Each module that imports this fixture gets its own instance, but Playwright's sync API allows one at a
+    # time in a process: the modules share one browser, closed when the last of them is done (session end).
+    if not _SHARED:
+        playwright = sync_playwright().start()
+        _SHARED.update(playwright=playwright, users=0, browser=playwright.chromium.launch(
+            executable_path=path, headless=True, args=CHROMIUM_FLAGS))
+    _SHARED["users"] += 1
+    yield _SHARED["browser"]
+    _SHARED["users"] -= 1
+    if not _SHARED["users"]:
+        _SHARED["browser"].close()
+        _SHARED.pop("playwright").stop()
+        _SHARED.clear()
 
 
 @pytest.fixture

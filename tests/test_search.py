@@ -97,3 +97,14 @@ def test_cli_similar_prints_the_api_json(built_settings):
     assert len(answer["results"]) == 3 and answer["query"]["text"] == "répit parental"
     done = sdsf("similar", "", "--build-dir", str(built_settings.build_path))
     assert done.returncode == 2 and "empty text" in done.stderr
+
+
+def test_a_graph_without_schemes_gets_an_index_that_finds_nothing(tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "reference", data / "reference")
+    (data / "schemes").mkdir()
+    done = sdsf("build", "--data", str(data), "--build-dir", str(tmp_path / "build"))
+    assert done.returncode == 0, done.stderr
+    assert load_index(tmp_path / "build").similar(text="RAM")["results"] == []

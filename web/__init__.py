@@ -14,7 +14,21 @@ from flask import Flask
 
 from sdsf_graph.settings import Settings, load_settings
 
-from . import api, artifact, errors, pages, pool, ratelimit, sparql
+from . import (
+    api,
+    artifact,
+    browse,
+    compare,
+    downloads,
+    errors,
+    links,
+    ontology,
+    pages,
+    pool,
+    ratelimit,
+    similar,
+    sparql,
+)
 
 
 def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
@@ -40,6 +54,12 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     ratelimit.init_app(app, settings)
     app.register_blueprint(pages.bp)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(compare.bp)
+    app.register_blueprint(downloads.bp)
+    app.register_blueprint(browse.bp)
+    app.register_blueprint(ontology.bp)
+    app.register_blueprint(similar.bp)
+    links.init_app(app)
     api.init_app(app, settings)
     return app
 

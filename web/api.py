@@ -13,7 +13,7 @@ import re
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from sdsf_graph.errors import QueryError
+from sdsf_graph.errors import ArtifactMissing, QueryError
 from sdsf_graph.search import MAX_TEXT, SimilarityIndex, load_index
 from sdsf_graph.settings import Settings
 
@@ -24,13 +24,30 @@ DEPARTEMENT_CODE = re.compile(r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    app.extensions[KEY] = load_index(settings.build_path)
+    """Loads the index built with the graph; an artifact without one (older build) serves no search (503)."""
+    try:
+        app.extensions[KEY] = load_index(settings.build_path)
+    except ArtifactMissing:
+        app.extensions[KEY] = None
+    app.register_error_handler(SearchUnavailable, _unavailable)
     app.register_blueprint(bp)
 
 
+def _unavailable(exc: Exception) -> Response:
+    response = Response(f"{exc}\n", status=503, content_type="text/plain; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def current_index() -> SimilarityIndex:
-    index: SimilarityIndex = current_app.extensions[KEY]
+    index: SimilarityIndex | None = current_app.extensions[KEY]
+    if index is None:
+        raise SearchUnavailable("no search index in the built artifact: run `sdsf build` again")
     return index
+
+
+class SearchUnavailable(Exception):
+    """The artifact has no search index."""
 
 
 def json_response(payload: dict, status: int = 200) -> Response:
@@ -78,6 +95,8 @@ def similar() -> Response:
         answer = current_index().similar(**similar_arguments())
     except QueryError as exc:
         return bad_request(str(exc))
+    except SearchUnavailable as exc:
+        return json_response({"error": str(exc)}, 503)
     response = json_response(answer)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

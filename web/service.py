@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from flask import url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
+from werkzeug.routing import BuildError
 
 from sdsf_graph.settings import Settings
 
@@ -12,6 +14,13 @@ from .negotiation import GRAPH, TABULAR
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
+
+
+def _void_dataset() -> URIRef | BNode:
+    try:
+        return URIRef(url_for("downloads.void", _external=True) + "#dataset")
+    except BuildError:
+        return BNode()
 
 
 def describe(endpoint: str, artifact: Artifact, settings: Settings) -> Graph:
@@ -33,9 +42,12 @@ def describe(endpoint: str, artifact: Artifact, settings: Settings) -> Graph:
         f"bytes and {settings.max_query_depth} levels of nesting, {settings.query_time_limit:g} s of run time, "
         f"{settings.max_rows} result rows, {settings.rate_limit or 'unlimited'} requests per minute per client.",
         lang="en")))
-    dataset = BNode()
+    dataset = _void_dataset()  # the dataset /downloads/void.ttl describes (VoID + DCAT), when that page is served
     graph.add((service, SD.defaultDataset, dataset))
     graph.add((dataset, RDF.type, SD.Dataset))
+    if isinstance(dataset, URIRef):
+        graph.add((dataset, RDF.type, VOID.Dataset))
+        graph.add((dataset, RDFS.seeAlso, URIRef(str(dataset).split("#")[0])))
     default = BNode()  # the union of the named graphs
     graph.add((dataset, SD.defaultGraph, default))
     graph.add((default, RDF.type, SD.Graph))

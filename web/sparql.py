@@ -20,9 +20,9 @@ from sdsf_graph.store import QueryDataset
 from . import artifact, pool
 from .errors import HTTPError
 from .negotiation import GRAPH, TABLES, Format, negotiate, offered
-from .pages import sparql_placeholder
 from .protocol import Operation, read_operation
 from .service import describe
+from .sparql_editor import editor_page
 
 bp = Blueprint("sparql", __name__)
 
@@ -73,7 +73,7 @@ def _service_description(operation: Operation) -> Response:
     if fmt is None:
         raise HTTPError(406, f"the service description is offered as {offered((*GRAPH, HTML))}")
     if fmt is HTML:
-        return Response(sparql_placeholder(request.base_url), content_type=fmt.content_type)
+        return editor_page(request.base_url)
     graph = describe(request.base_url, artifact.current(), _settings())
     response = Response(graph.serialize(format=fmt.rdflib_format), content_type=fmt.content_type)
     response.vary.add("Accept")

@@ -1,0 +1,53 @@
+"""The pages' SPARQL: the shared named queries (``sdsf_graph/queries/*.rq``), run by the query worker pool.
+
+Pages run the same ``.rq`` files as the CLI and the tests, through the same worker processes (and time limit)
+as ``/sparql``; parameters are bound as RDF terms, never pasted into the text. Queries name IRIs under the
+default base; a deployment with another ``base_iri`` gets them rebased, as ``sdsf query`` does.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from rdflib.term import Identifier
+
+from sdsf_graph.namespaces import DEFAULT_BASE
+from sdsf_graph.query import named_queries
+from sdsf_graph.query_worker import QueryJob
+from sdsf_graph.settings import Settings
+from sdsf_graph.store import QueryResult
+
+from . import pool
+from .sparql import SETTINGS_KEY
+
+PAGE_ROWS = 50000  # the pages' own queries are bounded by the data, not by the endpoint's max_rows
+_QUERIES = named_queries()
+
+
+def settings() -> Settings:
+    found: Settings = current_app.config[SETTINGS_KEY]
+    return found
+
+
+def base_iri() -> str:
+    return str(settings().base_iri)
+
+
+def rebase(iri: str) -> str:
+    """An IRI written under the default base, moved to this deployment's base."""
+    base = base_iri()
+    return base + iri.removeprefix(DEFAULT_BASE) if iri.startswith(DEFAULT_BASE) else iri
+
+
+def run(name: str, **params: str) -> QueryResult:
+    """Run the named query ``name`` with ``params`` (raw values, checked and bound by the query's header)."""
+    query = _QUERIES[name]
+    base = base_iri()
+    text = query.text if base == DEFAULT_BASE else query.text.replace("<" + DEFAULT_BASE, "<" + base)
+    defaults = {p.name: rebase(p.default) if p.type == "iri" else p.default for p in query.params}
+    bindings: dict[str, Identifier] = query.bindings({**defaults, **params})
+    job = QueryJob(text, None, PAGE_ROWS, base, bindings)
+    return pool.current().run(job)
+
+
+def rows(name: str, **params: str) -> list[dict[str, Identifier]]:
+    return run(name, **params).rows

@@ -35,3 +35,18 @@ def union(compiled) -> Graph:
 @pytest.fixture(scope="session", params=["oxigraph", "rdflib"])
 def engine(request, built_settings):
     return open_engine(built_settings, request.param)
+
+
+@pytest.fixture(scope="module")
+def app(built_settings):
+    """The web application on the real built graph (default engine, no rate limit)."""
+    from web import create_app
+
+    application = create_app({"build_dir": str(built_settings.build_path), "rate_limit": 0})
+    yield application
+    application.extensions["sdsf_pool"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -10,25 +10,13 @@ import pytest
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID, XSD
 
-from web import create_app, downloads
+from web import downloads
 
 from .test_endpoint import BROWSER
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 DATASET = URIRef("http://localhost/downloads/void.ttl#dataset")
 FILES = {"sdsf.ttl": "text/turtle", "sdsf.nq": "application/n-quads", "sdsf.jsonld": "application/ld+json"}
-
-
-@pytest.fixture(scope="module")
-def app(built_settings):
-    app = create_app({"build_dir": str(built_settings.build_path), "rate_limit": 0})
-    yield app
-    app.extensions["sdsf_pool"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture(scope="module")

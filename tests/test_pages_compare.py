@@ -10,21 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from web import create_app
-
 TABLES = ("departements-themes", "signataires", "frise")
-
-
-@pytest.fixture(scope="module")
-def app(built_settings):
-    app = create_app({"build_dir": str(built_settings.build_path), "rate_limit": 0})
-    yield app
-    app.extensions["sdsf_pool"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 class TableReader(HTMLParser):

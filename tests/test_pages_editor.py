@@ -7,30 +7,16 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from rdflib import Graph
 
 from sdsf_graph.namespaces import PREFIXES
 from sdsf_graph.query import named_queries, run_query
-from web import create_app
 from web.sparql_editor import editor_text
 
 from .conftest import ROOT
 from .test_endpoint import BROWSER
 
 EDITOR_JS = ROOT / "web" / "static" / "js" / "sparql-editor.js"
-
-
-@pytest.fixture(scope="module")
-def app(built_settings):
-    app = create_app({"build_dir": str(built_settings.build_path), "rate_limit": 0})
-    yield app
-    app.extensions["sdsf_pool"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def editor(client):

@@ -7,21 +7,9 @@ import re
 
 import pytest
 
-from web import create_app, named
+from web import named
 
 from .test_endpoint import BROWSER
-
-
-@pytest.fixture(scope="module")
-def app(built_settings):
-    app = create_app({"build_dir": str(built_settings.build_path), "rate_limit": 0})
-    yield app
-    app.extensions["sdsf_pool"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def path_class(html: str, code: str) -> str:

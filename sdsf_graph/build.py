@@ -216,14 +216,13 @@ def read_manifest(settings: Settings) -> dict | None:
 # Validation (and N-Quads writing) by parts, in worker processes
 #
 # The scheme files are cut into *components*: files that describe a common node, or where one file points to a
-# node another file describes, end up in the same component; no node of a component points into another one.
-# Within a component, the files that share a node, or that are linked through one of the predicates the SPARQL
-# targets use, form a *unit*: SPARQL targets are run on each unit with the shared graph (ontology, thesaurus,
-# reference data), which keeps their joins small. Components are packed into batches of about BATCH_BYTES of
-# Turtle; each batch is parsed, derived, validated (its own focus nodes only) and written as N-Quads by a
-# worker process, so that no process ever holds the whole graph. The shared graph's own nodes are validated
-# once, in this process. When the data or the shapes do not allow it (a shared node also described by a
-# scheme file, an inverse path in the shapes…), the whole graph is validated at once instead.
+# node another file describes, or that are linked through a predicate a SPARQL target joins on, end up in the
+# same component; no node of a component points into another one. Components are packed into batches of about
+# BATCH_BYTES of Turtle; each batch is parsed, derived, validated (its own focus nodes only, SPARQL targets run
+# on small groups by validate.sparql_target_nodes) and written as N-Quads by a worker process, so that no
+# process ever holds the whole graph. The shared graph's (ontology, thesaurus, reference data) own nodes are
+# validated once, in this process. When the data or the shapes do not allow it (a shared node also described
+# by a scheme file, an inverse path in the shapes…), the whole graph is validated at once instead.
 # ---------------------------------------------------------------------------------------------------------
 
 #: Turtle bytes per batch: bounds the memory of one worker (about 50,000 triples).

@@ -159,10 +159,10 @@ def sort_findings(report: Report) -> None:
 # The whole graph is cut into parts whose nodes never point into one another (sdsf_graph.build decides the
 # parts). Each part is validated with the shared ontology, thesaurus and reference data, but only for the focus
 # nodes it describes: every target of every shape is resolved here and handed to pyshacl as sh:targetNode, and
-# the SPARQL targets are run by pyoxigraph on each part's "unit" (the files its SPARQL targets can join).
+# the SPARQL targets are run by pyoxigraph on small groups of linked nodes (`sparql_target_nodes`).
 # That gives the same findings as validating the whole graph when the shapes only follow paths forward from a
 # focus node and SPARQL targets only join nodes linked through the predicates they name; `partition_support`
-# refuses shapes for which that does not hold (the build then validates the whole graph at once).
+# refuses shapes for which the first does not hold (the build then validates the whole graph at once).
 # ---------------------------------------------------------------------------------------------------------
 
 TARGET_PROPERTIES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)

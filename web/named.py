@@ -8,9 +8,10 @@ default base; a deployment with another ``base_iri`` gets them rebased, as ``sds
 from __future__ import annotations
 
 from flask import current_app
+from rdflib import Graph
 from rdflib.term import Identifier
 
-from sdsf_graph.namespaces import DEFAULT_BASE
+from sdsf_graph.namespaces import DEFAULT_BASE, GRAPH
 from sdsf_graph.query import named_queries
 from sdsf_graph.query_worker import QueryJob
 from sdsf_graph.settings import Settings
@@ -51,3 +52,11 @@ def run(name: str, **params: str) -> QueryResult:
 
 def rows(name: str, **params: str) -> list[dict[str, Identifier]]:
     return run(name, **params).rows
+
+
+def source_graph(name: str) -> Graph:
+    """One source file's named graph (``ontology/sdsf``, ``ontology/thesaurus``…) read from the store."""
+    graph = Graph()
+    for row in rows("graph-triples", graph=rebase(str(GRAPH[name]))):
+        graph.add((row["s"], row["p"], row["o"]))
+    return graph

@@ -14,7 +14,6 @@ from rdflib import DCTERMS, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 from rdflib.term import Node
 
-from sdsf_graph.namespaces import GRAPH
 from sdsf_graph.textnorm import fold
 
 from . import named
@@ -116,8 +115,6 @@ def current() -> Thesaurus:
         with _LOCK:
             found = current_app.extensions.get(KEY)
             if found is None:
-                graph = Graph()
-                for row in named.rows("graph-triples", graph=named.rebase(str(GRAPH["ontology/thesaurus"]))):
-                    graph.add((row["s"], row["p"], row["o"]))
+                graph = named.source_graph("ontology/thesaurus")
                 found = current_app.extensions[KEY] = Thesaurus(graph)
     return found

@@ -16,7 +16,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 from rdflib.term import Node
 
-from sdsf_graph.namespaces import DEFAULT_BASE, GRAPH, PREFIXES
+from sdsf_graph.namespaces import DEFAULT_BASE, PREFIXES
 
 from . import named
 from .links import href, term_fragment
@@ -152,8 +152,6 @@ def current() -> Vocabulary:
         with _LOCK:
             found = current_app.extensions.get(KEY)
             if found is None:
-                graph = Graph()
-                for row in named.rows("graph-triples", graph=named.rebase(str(GRAPH["ontology/sdsf"]))):
-                    graph.add((row["s"], row["p"], row["o"]))
+                graph = named.source_graph("ontology/sdsf")
                 found = current_app.extensions[KEY] = Vocabulary(graph, named.base_iri())
     return found

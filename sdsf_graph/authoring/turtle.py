@@ -19,7 +19,7 @@ from ..namespaces import SDSF
 from .spec import LEVELS
 from .turtle_base import FRENCH_LANGUAGE, NS, PREFIXES, SHORT_NAMES, Generated, Writer, fr, org_iri
 from .turtle_extra import communication, governance, indicators
-from .values import blank, boolean, ids, level, organisations, period, texts
+from .values import blank, boolean, ids, level, organisations, period
 from .vocab import Vocab, slugify
 from .yamlsrc import Draft, Path_
 
@@ -36,16 +36,14 @@ def generate(draft: Draft, vocab: Vocab, reused: set[URIRef] | None = None) -> G
     g.add((scheme, RDF.type, SDSF.Scheme))
     g.add((scheme, RDFS.label, fr(data.get("libelle") or f"SDSF {w.dep_name} {w.start}-{w.end}")))
     g.add((scheme, RDFS.label, Literal(f"{w.dep_name} family services scheme {w.start}-{w.end}", lang="en")))
-    if not blank(data.get("titre")):
-        g.add((scheme, DCTERMS.title, fr(data["titre"])))
+    w.add_text(g, scheme, DCTERMS.title, data, "titre")
     g.add((scheme, SDSF.departement, NS["dep"][w.code]))
     g.add((scheme, SDSF.startYear, Literal(w.start)))
     g.add((scheme, SDSF.endYear, Literal(w.end)))
     g.add((scheme, SDSF.sourceDocument, NS["doc"][w.key]))
     stated = boolean(data.get("signataires_enonces"))
     g.add((scheme, SDSF.signatoriesStated, Literal(bool(data.get("signataires")) if stated is None else stated)))
-    if not blank(data.get("mention_signataires")):
-        g.add((scheme, SDSF.signatoriesStatement, fr(data["mention_signataires"])))
+    w.add_text(g, scheme, SDSF.signatoriesStatement, data, "mention_signataires")
     for prop, key in ((SDSF.signatory, "signataires"), (SDSF.partner, "partenaires")):
         for org in data.get(key) or []:
             g.add((scheme, prop, org_iri(w.code, org, vocab)))
@@ -61,8 +59,7 @@ def generate(draft: Draft, vocab: Vocab, reused: set[URIRef] | None = None) -> G
     for prop, key in ((SDSF.adoptionDate, "date_adoption"), (SDSF.signatureDate, "date_signature")):
         if not blank(data.get(key)):
             g.add((scheme, prop, Literal(str(data[key]).strip(), datatype=XSD.date)))
-    for text in texts(data.get("portee")):
-        g.add((scheme, SKOS.scopeNote, fr(text)))
+    w.add_texts(g, scheme, SKOS.scopeNote, data, "portee")
     w.notes(g, scheme, data)
     _organisations(w, data)
     _threads(w, data, g, scheme)
@@ -86,8 +83,7 @@ def _document(w: Writer, data: dict) -> None:
     if digest:
         g.add((s, SDSF.sha256, Literal(digest)))
     for prop, key in ((DCTERMS.title, "titre"), (RDFS.label, "libelle"), (SDSF.documentKind, "nature")):
-        if not blank(doc.get(key)):
-            g.add((s, prop, fr(doc[key])))
+        w.add_text(g, s, prop, doc, key)
     kind = str(doc.get("format") or "").strip() or mimetypes.guess_type(name)[0] or ""
     if kind:
         g.add((s, DCTERMS.format, Literal(kind)))
@@ -101,8 +97,7 @@ def _organisations(w: Writer, data: dict) -> None:
         s = org_iri(w.code, org, w.vocab)
         g = w.block(s, path, "Organisations (as the source names them)" if first else None)
         first = False
-        for text in texts(org.get("tel_que_dans_la_source")):
-            g.add((s, SDSF.statedAs, fr(text)))
+        w.add_texts(g, s, SDSF.statedAs, org, "tel_que_dans_la_source")
         if s in w.reused:  # defined in another scheme file of the département: only referred to here
             continue
         kind = w.vocab.lookup("institution", str(org["type"])) or "autre"
@@ -120,23 +115,18 @@ def _organisations(w: Writer, data: dict) -> None:
 def _threads(w: Writer, data: dict, g: Graph, scheme: URIRef) -> None:
     for i, thread in enumerate(data.get("fils_conducteurs") or [], 1):
         s = NS["thread"][f"{w.key}-{i}"]
-        g.add((scheme, SDSF.transversalThread, s))
-        t = w.block(s, ("fils_conducteurs", i - 1), "Transversal threads" if i == 1 else None)
-        t.add((s, RDF.type, SDSF.TransversalValue if boolean(thread.get("valeur")) else SDSF.TransversalThread))
-        t.add((s, RDFS.label, fr(thread["libelle"])))
+        cls = SDSF.TransversalValue if boolean(thread.get("valeur")) else SDSF.TransversalThread
+        t = w.scheme_part(g, scheme, SDSF.transversalThread, s, ("fils_conducteurs", i - 1),
+                          "Transversal threads" if i == 1 else None, cls, thread["libelle"])
         t.add((s, SKOS.prefLabel, fr(thread["libelle"])))
         t.add((s, SDSF.order, Literal(i)))
-        if not blank(thread.get("section")):
-            t.add((s, SDSF.sourceSection, fr(thread["section"])))
-        for text in texts(thread.get("portee")):
-            t.add((s, SKOS.scopeNote, fr(text)))
+        w.add_text(t, s, SDSF.sourceSection, thread, "section")
+        w.add_texts(t, s, SKOS.scopeNote, thread, "portee")
         w.notes(t, s, thread)
     for i, marker in enumerate(data.get("marqueurs") or [], 1):
         s = NS["marker"][f"{w.key}-{slugify(str(marker['signe']))}"]
-        g.add((scheme, SDSF.markerLegend, s))
-        m = w.block(s, ("marqueurs", i - 1), "Legend markers" if i == 1 else None)
-        m.add((s, RDF.type, SDSF.Marker))
-        m.add((s, RDFS.label, fr(marker["libelle"])))
+        m = w.scheme_part(g, scheme, SDSF.markerLegend, s, ("marqueurs", i - 1), "Legend markers" if i == 1 else None,
+                          SDSF.Marker, marker["libelle"])
         m.add((s, SKOS.prefLabel, fr(marker["libelle"])))
         m.add((s, SKOS.notation, Literal(str(marker["signe"]).strip())))
         m.add((s, SDSF.order, Literal(i)))
@@ -158,8 +148,7 @@ def _plan(w: Writer, data: dict, scheme: URIRef) -> None:
         if not blank(item.get("notation")):
             g.add((s, SKOS.notation, Literal(str(item["notation"]).strip())))
         g.add((s, RDFS.label, fr(item["libelle"])))
-        for text in texts(item.get("libelle_alternatif")):
-            g.add((s, SKOS.altLabel, fr(text)))
+        w.add_texts(g, s, SKOS.altLabel, item, "libelle_alternatif")
         section = item.get("section") if not blank(item.get("section")) else parent_label
         g.add((s, SDSF.sourceSection, fr(section)))
         for theme in ids(item.get("themes")):

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rdflib import XSD, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, ORG, RDFS, SKOS
+from rdflib.namespace import DCTERMS, ORG, RDF, RDFS, SKOS
 
 from ..namespaces import DEFAULT_BASE, SDSF
-from .values import org_id, period, texts
+from .values import blank, org_id, period, texts
 from .vocab import Vocab, slugify
 from .yamlsrc import Draft, Path_
 
@@ -64,11 +64,28 @@ class Writer:
         self.locations[str(subject)] = path
         return graph
 
+    def scheme_part(self, g: Graph, scheme: URIRef, link: URIRef, s: URIRef, path: Path_, heading: str | None,
+                    cls: URIRef, label: Any) -> Graph:
+        """The block of ``s``, a part of ``scheme`` linked from it (in ``g``) by ``link``, typed and labelled."""
+        g.add((scheme, link, s))
+        block = self.block(s, path, heading)
+        block.add((s, RDF.type, cls))
+        block.add((s, RDFS.label, fr(label)))
+        return block
+
+    def add_text(self, g: Graph, s: URIRef, prop: URIRef, block: dict, key: str) -> None:
+        """``block[key]``, where filled in, as the French value of ``prop``."""
+        if not blank(block.get(key)):
+            g.add((s, prop, fr(block[key])))
+
+    def add_texts(self, g: Graph, s: URIRef, prop: URIRef, block: dict, key: str) -> None:
+        """Each text of ``block[key]`` (one or a list) as a French value of ``prop``."""
+        for text in texts(block.get(key)):
+            g.add((s, prop, fr(text)))
+
     def notes(self, g: Graph, s: URIRef, block: dict) -> None:
-        for text in texts(block.get("notes")):
-            g.add((s, SKOS.note, fr(text)))
-        for text in texts(block.get("remarques")):
-            g.add((s, SKOS.editorialNote, fr(text)))
+        self.add_texts(g, s, SKOS.note, block, "notes")
+        self.add_texts(g, s, SKOS.editorialNote, block, "remarques")
 
     def theme(self, value: str) -> URIRef:
         return NS["theme"][self.vocab.lookup("theme", value) or slugify(value)]

@@ -8,7 +8,7 @@ from rdflib.namespace import ORG, RDF, RDFS, SKOS
 from ..namespaces import SDSF
 from .spec import BODY_TYPES
 from .turtle_base import NS, Writer, fr
-from .values import blank, boolean, period, texts
+from .values import blank, boolean, period
 from .vocab import slugify
 from .yamlsrc import Path_
 
@@ -23,14 +23,10 @@ def governance(w: Writer, data: dict, g: Graph, scheme: URIRef) -> None:
         bid = bid if bid not in used else f"{bid}-{i + 1}"
         used.add(bid)
         s = NS["body"][f"{w.key}-{bid}"]
-        g.add((scheme, SDSF.governanceBody, s))
-        b = w.block(s, ("gouvernance", i), "Governance" if i == 0 else None)
-        b.add((s, RDF.type, BODY_TYPES[kind]))
-        b.add((s, RDFS.label, fr(body["libelle"])))
-        for text in texts(body.get("tel_que_dans_la_source")):
-            b.add((s, SDSF.statedAs, fr(text)))
-        if not blank(body.get("section")):
-            b.add((s, SDSF.sourceSection, fr(body["section"])))
+        b = w.scheme_part(g, scheme, SDSF.governanceBody, s, ("gouvernance", i), "Governance" if i == 0 else None,
+                          BODY_TYPES[kind], body["libelle"])
+        w.add_texts(b, s, SDSF.statedAs, body, "tel_que_dans_la_source")
+        w.add_text(b, s, SDSF.sourceSection, body, "section")
         if not blank(body.get("presidence")):
             b.add((s, SDSF.chair, NS["orga"][f"{w.code}-{slugify(str(body['presidence']))}"]))
         if not blank(body.get("theme")):
@@ -38,10 +34,8 @@ def governance(w: Writer, data: dict, g: Graph, scheme: URIRef) -> None:
         for prop, key in ((SDSF.memberCount, "nombre_de_membres"), (SDSF.meetingsPerYear, "reunions_par_an")):
             if not blank(body.get(key)):
                 b.add((s, prop, Literal(int(body[key]))))
-        if not blank(body.get("frequence")):
-            b.add((s, SDSF.meetingFrequency, fr(body["frequence"])))
-        for text in texts(body.get("missions")):
-            b.add((s, SDSF.mission, fr(text)))
+        w.add_text(b, s, SDSF.meetingFrequency, body, "frequence")
+        w.add_texts(b, s, SDSF.mission, body, "missions")
         w.notes(b, s, body)
         for j, member in enumerate(body.get("membres") or [], 1):
             ms = NS["membership"][f"{w.key}-{bid}-{j}"]
@@ -50,10 +44,8 @@ def governance(w: Writer, data: dict, g: Graph, scheme: URIRef) -> None:
             m.add((ms, ORG.organization, s))
             m.add((ms, ORG.member, NS["orga"][f"{w.code}-{slugify(str(member['organisation']))}"]))
             m.add((ms, ORG.role, NS["role"][w.vocab.lookup("role", str(member["role"])) or "membre"]))
-            for text in texts(member.get("tel_que_dans_la_source")):
-                m.add((ms, SDSF.statedAs, fr(text)))
-            if not blank(member.get("representant")):
-                m.add((ms, SDSF.representative, fr(member["representant"])))
+            w.add_texts(m, ms, SDSF.statedAs, member, "tel_que_dans_la_source")
+            w.add_text(m, ms, SDSF.representative, member, "representant")
             w.notes(m, ms, member)
 
 
@@ -69,8 +61,7 @@ def _measure(w: Writer, measure: dict, path: Path_, indicator: str, seen: dict[s
     for prop, key in ((SDSF.year, "annee"), (SDSF.startYear, "debut"), (SDSF.endYear, "fin")):
         if not blank(measure.get(key)):
             g.add((s, prop, Literal(int(measure[key]))))
-    if not blank(measure.get("unite")):
-        g.add((s, SDSF.unit, fr(measure["unite"])))
+    w.add_text(g, s, SDSF.unit, measure, "unite")
     if boolean(measure.get("variation")) is not None:
         g.add((s, SDSF.isChange, Literal(boolean(measure.get("variation")))))
     w.notes(g, s, measure)
@@ -81,12 +72,9 @@ def indicators(w: Writer, data: dict, g: Graph, scheme: URIRef) -> None:
     seen: dict[str, int] = {}
     for i, ind in enumerate(data.get("indicateurs") or []):
         s = NS["indicator"][f"{w.key}-{slugify(str(ind['id']))}"]
-        g.add((scheme, SDSF.hasIndicator, s))
-        b = w.block(s, ("indicateurs", i), "Indicators and observations" if i == 0 else None)
-        b.add((s, RDF.type, SDSF.Indicator))
-        b.add((s, RDFS.label, fr(ind["libelle"])))
-        if not blank(ind.get("unite")):
-            b.add((s, SDSF.unit, fr(ind["unite"])))
+        b = w.scheme_part(g, scheme, SDSF.hasIndicator, s, ("indicateurs", i),
+                          "Indicators and observations" if i == 0 else None, SDSF.Indicator, ind["libelle"])
+        w.add_text(b, s, SDSF.unit, ind, "unite")
         w.notes(b, s, ind)
         for j, measure in enumerate(ind.get("mesures") or []):
             _measure(w, measure, ("indicateurs", i, "mesures", j), str(ind["id"]), seen)
@@ -101,8 +89,7 @@ def indicators(w: Writer, data: dict, g: Graph, scheme: URIRef) -> None:
     b.add((s, RDFS.label, fr(bilan["libelle"])))
     b.add((s, SDSF.assesses, NS["scheme"][akey]))
     b.add((s, SDSF.sourceDocument, NS["doc"][w.key]))
-    for text in texts(bilan.get("resume")):
-        b.add((s, SDSF.summary, fr(text)))
+    w.add_texts(b, s, SDSF.summary, bilan, "resume")
     w.notes(b, s, bilan)
     sections: dict[str, list[int]] = {}
     for j, result in enumerate(bilan.get("resultats") or []):
@@ -128,13 +115,10 @@ def communication(w: Writer, data: dict, g: Graph, scheme: URIRef) -> None:
              ("canaux", SDSF.channel), ("contenus", SDSF.contentItem), ("portee", SKOS.scopeNote))
     for i, plan in enumerate(data.get("communication") or []):
         s = NS["commplan"][f"{w.key}-{slugify(str(plan.get('id') or plan['libelle']))[:40]}"]
-        g.add((scheme, SDSF.communicationPlan, s))
-        c = w.block(s, ("communication", i), "Communication" if i == 0 else None)
-        c.add((s, RDF.type, SDSF.CommunicationPlan))
-        c.add((s, RDFS.label, fr(plan["libelle"])))
+        c = w.scheme_part(g, scheme, SDSF.communicationPlan, s, ("communication", i),
+                          "Communication" if i == 0 else None, SDSF.CommunicationPlan, plan["libelle"])
         for key, prop in props:
-            for text in texts(plan.get(key)):
-                c.add((s, prop, fr(text)))
+            w.add_texts(c, s, prop, plan, key)
         w.notes(c, s, plan)
 
 

@@ -39,40 +39,15 @@ from rdflib import Graph, Literal, URIRef
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sdsf_graph.authoring.turtle_base import PREFIXES as SCHEME_PREFIXES  # noqa: E402
 from sdsf_graph.namespaces import DEFAULT_BASE, ORG, RDF, RDFS, SDSF, SKOS  # noqa: E402
 
 ID = DEFAULT_BASE + "id/"
 THEME = ID + "theme/"
 INST = ID + "institution-type/"
 
-PREFIXES = f"""@prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix skos:    <http://www.w3.org/2004/02/skos/core#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix org:     <http://www.w3.org/ns/org#> .
-@prefix sdsf:    <https://w3id.org/sdsf/def#> .
-@prefix dep:     <{ID}departement/> .
-@prefix theme:   <{THEME}> .
-@prefix inst:    <{INST}> .
-@prefix role:    <{ID}role/> .
-@prefix legal:   <{ID}legal-text/> .
-@prefix scheme:  <{ID}scheme/> .
-@prefix doc:     <{ID}document/> .
-@prefix orga:    <{ID}organisation/> .
-@prefix thread:  <{ID}thread/> .
-@prefix marker:  <{ID}marker/> .
-@prefix body:    <{ID}governance-body/> .
-@prefix membership: <{ID}membership/> .
-@prefix commplan: <{ID}communication-plan/> .
-@prefix orientation: <{ID}orientation/> .
-@prefix axis:    <{ID}axis/> .
-@prefix objective: <{ID}objective/> .
-@prefix action:  <{ID}action/> .
-@prefix subaction: <{ID}subaction/> .
-@prefix assessment: <{ID}assessment/> .
-@prefix result:  <{ID}result/> .
-@prefix indicator: <{ID}indicator/> .
-@prefix observation: <{ID}observation/> .
-"""
+#: The prefix set of the generated scheme files (``sdsf import scheme``'s, which writes no xsd: literal here).
+PREFIXES = "".join(f"@prefix {name + ':':<8} <{iri}> .\n" for name, iri in SCHEME_PREFIXES.items() if name != "xsd")
 
 #: The signatories the circular of 22 January 2015 names, then the usual others, by institution type.
 CORE_SIGNATORIES = ("etat", "conseil-departemental", "caf")

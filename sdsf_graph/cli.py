@@ -15,7 +15,7 @@ from .build import STORE, build_graph, compile_dataset, read_manifest, validate_
 from .errors import SDSFError, ValidationFailed
 from .query import FORMATTERS, named_queries, resolve_query, run_query
 from .search import load_index
-from .settings import Settings, load_settings
+from .settings import ENGINES, Settings, load_settings
 from .stats import format_stats, graph_stats
 from .store import open_engine
 from .validate import FORMATS as REPORT_FORMATS
@@ -29,6 +29,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "build_dir": getattr(args, "build_dir", None),
         "base_iri": getattr(args, "base_iri", None),
         "engine": getattr(args, "engine", None),
+        "remote_endpoint": getattr(args, "remote_endpoint", None),
     })
 
 
@@ -105,7 +106,8 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings({"data_dir": args.data, "build_dir": args.build_dir, "base_iri": args.base_iri,
-                              "engine": args.engine, "host": args.host, "port": args.port, "workers": args.workers})
+                              "engine": args.engine, "remote_endpoint": args.remote_endpoint, "host": args.host,
+                              "port": args.port, "workers": args.workers})
     if read_manifest(settings) is None or not (settings.build_path / STORE).is_dir():
         print(f"sdsf: no built graph in {settings.build_path}: building it first", file=sys.stderr)
         code = cmd_build(args)
@@ -115,6 +117,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     serve(settings)
     return EXIT_OK
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", choices=list(ENGINES), help="query engine (default: oxigraph)")
+    parser.add_argument("--remote-endpoint", metavar="URL",
+                        help="the SPARQL store holding the built graph, for --engine remote")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -150,7 +158,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?", help="query name, FILE.rq or 'SELECT …'")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="table")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="value of a query parameter")
-    p.add_argument("--engine", choices=["oxigraph", "rdflib"])
+    add_engine_arguments(p)
     p.add_argument("--list", action="store_true", help="list the named queries")
     p.set_defaults(func=cmd_query)
 
@@ -159,7 +167,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (default 8000)")
     p.add_argument("--workers", type=int, metavar="N", help="server worker processes (default 2)")
-    p.add_argument("--engine", choices=["oxigraph", "rdflib"])
+    add_engine_arguments(p)
     p.set_defaults(func=cmd_serve)
 
     register_import(sub)  # sdsf import scheme | outline | template

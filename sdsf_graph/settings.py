@@ -34,15 +34,22 @@ SETTINGS: tuple[Setting, ...] = (
             "Folder of the scheme and reference data; empty means <project_dir>/data."),
     Setting("build_dir", "",
             "Folder where `sdsf build` writes the serving artifact; empty means <project_dir>/build."),
-    Setting("engine", "oxigraph", "Query engine: 'oxigraph' (fast, default) or 'rdflib' (reference)."),
+    Setting("engine", "oxigraph",
+            "Query engine: 'oxigraph' (fast, default), 'rdflib' (reference) or 'remote' (the SPARQL store at "
+            "remote_endpoint)."),
+    Setting("remote_endpoint", "",
+            "URL of the SPARQL 1.1 store holding the built graph, queried when engine is 'remote' "
+            "(e.g. http://127.0.0.1:8890/sparql for scripts/virtuoso)."),
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 8000, "Port the server listens on.", int),
     Setting("workers", 2, "Number of server worker processes.", int),
     Setting("threads", 4, "Request threads per server worker process (gunicorn gthread workers).", int),
     Setting("query_workers", 2,
-            "Query processes per server worker process; queries run there, never in the web process.", int),
+            "Query processes per server worker process; queries run there, never in the web process (the remote "
+            "engine needs none: it sends each query from the request's thread).", int),
     Setting("query_time_limit", 10.0,
-            "Seconds a query may run; past it its process is killed and replaced, and the answer is 503.", float),
+            "Seconds a query may run; past it its process is killed and replaced (remote engine: the store is asked to "
+            "stop and the exchange is abandoned), and the answer is 503.", float),
     Setting("max_query_length", 65536, "Longest query accepted, in bytes of UTF-8; a longer one gets 413.", int),
     Setting("max_query_depth", 32, "Deepest nesting of {}, () and [] accepted in a query; a deeper one gets 400.", int),
     Setting("max_rows", 10000,
@@ -57,6 +64,7 @@ SETTINGS: tuple[Setting, ...] = (
 _POSITIVE = ("threads", "query_workers", "query_time_limit", "max_query_length", "max_query_depth", "max_rows")
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+ENGINES = ("oxigraph", "rdflib", "remote")
 
 
 @dataclass(frozen=True)
@@ -104,8 +112,13 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
             values[name] = _convert(_BY_NAME[name], raw)
     if not str(values["base_iri"]).endswith("/"):
         raise SettingsError(f"setting 'base_iri' must end with '/': {values['base_iri']!r}")
-    if values["engine"] not in ("oxigraph", "rdflib"):
-        raise SettingsError(f"setting 'engine' must be 'oxigraph' or 'rdflib', not {values['engine']!r}")
+    if values["engine"] not in ENGINES:
+        raise SettingsError(f"setting 'engine' must be 'oxigraph', 'rdflib' or 'remote', not {values['engine']!r}")
+    if values["engine"] == "remote" and not values["remote_endpoint"]:
+        raise SettingsError("setting 'engine' is 'remote' but 'remote_endpoint' is empty: give the store's URL "
+                            "(--remote-endpoint or SDSF_REMOTE_ENDPOINT)")
+    if values["remote_endpoint"] and not str(values["remote_endpoint"]).startswith(("http://", "https://")):
+        raise SettingsError(f"setting 'remote_endpoint' must be an http(s) URL, not {values['remote_endpoint']!r}")
     for name in _POSITIVE + ("rate_limit", "cache_max_age"):
         if values[name] < 0 or (name in _POSITIVE and values[name] == 0):
             raise SettingsError(f"setting {name!r} must be {'positive' if name in _POSITIVE else '0 or more'}, "

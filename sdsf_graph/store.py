@@ -1,6 +1,7 @@
 """Stage 4 — store: open the built artifact behind one small engine interface.
 
-Two engines answer the same queries: pyoxigraph (fast, default for serving) and rdflib (reference).
+Two engines answer the same queries: pyoxigraph (fast, default for serving) and rdflib (reference); a third,
+``remote`` (:mod:`.remote`), sends them to a SPARQL store holding the built graph.
 Both query the union of the named graphs as their default graph, unless a query is given an explicit
 :class:`QueryDataset` (the SPARQL protocol's default-graph-uri / named-graph-uri, or the query's FROM clauses):
 then its default graph is the merge of the graphs it names, and only the graphs it names are visible to GRAPH.
@@ -23,8 +24,8 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Identifier, Variable
 
-from .build import NQUADS, STORE
-from .errors import ArtifactMissing, QueryError
+from .build import NQUADS, STORE, read_manifest
+from .errors import ArtifactMissing, QueryError, SettingsError
 from .settings import Settings
 
 
@@ -175,6 +176,17 @@ def open_engine(settings: Settings, engine: str | None = None) -> Engine:
     """Open the built artifact with the chosen engine (default: the ``engine`` setting)."""
     name = engine or settings.engine
     build = settings.build_path
+    if name == "remote":  # the store holds the graph; the local manifest says which graphs are ours
+        from .remote import RemoteEngine  # imported here: it builds on this module
+
+        manifest = read_manifest(settings)
+        if manifest is None:
+            raise ArtifactMissing(f"no built graph in {build}: run `sdsf build` first (the remote engine reads "
+                                  "the list of graphs from its manifest)")
+        if not settings.remote_endpoint:
+            raise SettingsError("the remote engine needs the store's URL: set remote_endpoint (--remote-endpoint)")
+        return RemoteEngine(settings.remote_endpoint, list(manifest.get("graphs", {})), settings.query_time_limit,
+                            settings.max_query_length, settings.max_query_depth)
     if not (build / NQUADS).is_file() or not (build / STORE).is_dir():
         raise ArtifactMissing(f"no built graph in {build}: run `sdsf build` first")
     if name == "oxigraph":

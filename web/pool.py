@@ -3,7 +3,8 @@
 Each query is sent to an idle worker (:mod:`sdsf_graph.query_worker`); if no answer comes within ``query_time_limit``
 seconds, the worker is killed, a replacement is started in the background and the request is answered 503.
 The other workers keep answering meanwhile. The pool starts lazily in the process that uses it (after
-gunicorn forks its workers) and forgets a parent's workers after a fork.
+gunicorn forks its workers) and forgets a parent's workers after a fork. With ``engine = remote`` there are no
+worker processes: :class:`RemotePool` sends each query to the store from the request's thread.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from flask import Flask, current_app
 
 from sdsf_graph.errors import QueryError
 from sdsf_graph.query_worker import QueryJob
+from sdsf_graph.remote import RemoteError
 from sdsf_graph.settings import Settings
-from sdsf_graph.store import QueryResult
+from sdsf_graph.store import QueryResult, open_engine
 
 from .errors import HTTPError
 
@@ -138,11 +140,40 @@ class QueryPool:
             self._kill(worker)
 
 
+class RemotePool:
+    """The pool's interface for the remote engine: no worker processes (they have no network, and the query
+    runs in the store); each query is sent from the request's thread, within the time limit
+    (:class:`sdsf_graph.remote.RemoteEngine`), after the same gate."""
+
+    def __init__(self, settings: Settings):
+        self.engine = open_engine(settings)
+        self.time_limit = settings.query_time_limit
+
+    def start(self) -> None:
+        """Nothing to start (the same calls as :class:`QueryPool`)."""
+
+    def run(self, job: QueryJob) -> QueryResult:
+        """Run a query on the store; HTTPError 503 past the time limit or when cut by the store's, 502 when the
+        store fails or cannot be reached; QueryError on a bad query."""
+        try:
+            return self.engine.query(job.text, job.bindings, dataset=job.dataset, max_rows=job.max_rows,
+                                     base_iri=job.base_iri)
+        except RemoteError as exc:
+            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+            raise HTTPError(exc.status, str(exc), headers) from None
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+
 def init_app(app: Flask, settings: Settings) -> None:
+    if settings.engine == "remote":
+        app.extensions[KEY] = RemotePool(settings)
+        return
     app.extensions[KEY] = QueryPool(settings.engine, str(settings.build_path), settings.query_workers,
                                     settings.query_time_limit)
 
 
-def current() -> QueryPool:
-    pool: QueryPool = current_app.extensions[KEY]
+def current() -> QueryPool | RemotePool:
+    pool: QueryPool | RemotePool = current_app.extensions[KEY]
     return pool

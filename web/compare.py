@@ -54,38 +54,46 @@ def _dep_cell(dep: dict) -> Cell:
     return Cell(f"{dep['label']} ({dep['code']})", dep["href"])
 
 
-def theme_matrix(known: dict[str, dict]) -> Table:
-    counts: dict[tuple[str, str], int] = {}
-    themes: dict[str, str] = {}
-    for r in named.rows("departement-theme-matrix"):
-        counts[str(r["code"]), str(r["theme"])] = int(r["actions"])
-        themes[str(r["theme"])] = str(r["themeLabel"])
-    ordered = sorted(themes, key=lambda t: themes[t])
+def _heat_cell(count: int, top: int) -> Cell:
+    return Cell(str(count), cls=f"num {heat(count, top)}")
+
+
+def _heatmap(name: str, caption: str, corner: str, rows: dict[str, Cell], columns: dict[str, Cell],
+             counts: dict[tuple[str, str], int]) -> Table:
+    """``counts[row, column]`` (0 where none), each cell shaded by its share of the largest count."""
     top = max(counts.values(), default=0)
-    table = Table("departements-themes", "Actions et sous-actions par département (lignes) et par thème (colonnes)",
-                  [Cell("Département")] + [Cell(themes[t], iri_path(t)) for t in ordered])
-    for code in sorted({c for c, _ in counts}):
-        row = [_dep_cell(known[code])]
-        row += [Cell(str(counts.get((code, t), 0)), cls=f"num {heat(counts.get((code, t), 0), top)}") for t in ordered]
-        table.rows.append(row)
+    table = Table(name, caption, [Cell(corner)] + list(columns.values()))
+    for row, head in rows.items():
+        table.rows.append([head] + [_heat_cell(counts.get((row, column), 0), top) for column in columns])
     return table
+
+
+def _counts_by_departement(query: str, item: str, count: str) -> tuple[dict[tuple[str, str], int], dict[str, Cell]]:
+    """A named query's ``count`` per (``item``, département code), and a cell per item, in the order of its label
+    (the query's ``<item>Label``)."""
+    counts: dict[tuple[str, str], int] = {}
+    labels: dict[str, str] = {}
+    for r in named.rows(query):
+        counts[str(r[item]), str(r["code"])] = int(r[count])
+        labels[str(r[item])] = str(r[item + "Label"])
+    return counts, {i: Cell(labels[i], iri_path(i)) for i in sorted(labels, key=lambda i: labels[i])}
+
+
+def _departement_cells(known: dict[str, dict], counts: dict[tuple[str, str], int]) -> dict[str, Cell]:
+    return {code: _dep_cell(known[code]) for code in sorted({c for _, c in counts})}
+
+
+def theme_matrix(known: dict[str, dict]) -> Table:
+    by_theme, themes = _counts_by_departement("departement-theme-matrix", "theme", "actions")
+    counts = {(code, theme): n for (theme, code), n in by_theme.items()}
+    return _heatmap("departements-themes", "Actions et sous-actions par département (lignes) et par thème (colonnes)",
+                    "Département", _departement_cells(known, by_theme), themes, counts)
 
 
 def signatory_matrix(known: dict[str, dict]) -> Table:
-    counts: dict[tuple[str, str], int] = {}
-    types: dict[str, str] = {}
-    for r in named.rows("signatory-types-by-departement"):
-        counts[str(r["institutionType"]), str(r["code"])] = int(r["schemes"])
-        types[str(r["institutionType"])] = str(r["institutionTypeLabel"])
-    codes = sorted({c for _, c in counts})
-    top = max(counts.values(), default=0)
-    table = Table("signataires", "Nombre de schémas signés, par type d'institution (lignes) et par département "
-                  "(colonnes)", [Cell("Type d'institution")] + [_dep_cell(known[c]) for c in codes])
-    for kind in sorted(types, key=lambda t: types[t]):
-        row = [Cell(types[kind], iri_path(kind))]
-        row += [Cell(str(counts.get((kind, c), 0)), cls=f"num {heat(counts.get((kind, c), 0), top)}") for c in codes]
-        table.rows.append(row)
-    return table
+    counts, types = _counts_by_departement("signatory-types-by-departement", "institutionType", "schemes")
+    return _heatmap("signataires", "Nombre de schémas signés, par type d'institution (lignes) et par département "
+                    "(colonnes)", "Type d'institution", types, _departement_cells(known, counts), counts)
 
 
 def timeline(known: dict[str, dict]) -> tuple[Table, dict]:
@@ -137,7 +145,7 @@ def side_by_side(codes: list[str], known: dict[str, dict]) -> Table:
     top = max(actions.values(), default=0)
     for theme in sorted(themes, key=lambda t: themes[t]):
         table.rows.append([Cell(f"Actions — {themes[theme]}", iri_path(theme))] + [
-            Cell(str(actions[c, theme]), cls=f"num {heat(actions[c, theme], top)}") for c in codes])
+            _heat_cell(actions[c, theme], top) for c in codes])
     return table
 
 

@@ -29,7 +29,7 @@ from rdflib.term import Node
 
 from .enrich import derive
 from .errors import BuildError, SDSFError, ValidationFailed
-from .namespaces import DEFAULT_BASE, DERIVED_GRAPH
+from .namespaces import DEFAULT_BASE, DERIVED_GRAPH, SDSF
 from .settings import Settings
 from .sources import SourceFile, find_sources, parse_source
 from .validate import (
@@ -402,7 +402,11 @@ def _run_batch(units: list[list[tuple[int, SourceFile]]], nquads: str | None) ->
                 del graph
         data += _shared
         derived = Graph()
-        for triple in derive(data):
+        produced = derive(data)
+        for profile, scheme in produced.subject_objects(SDSF.profileOf):  # counts of this batch's schemes
+            if scheme in unit_of:
+                unit_of[profile] = unit_of[scheme]
+        for triple in produced:
             if triple[0] in unit_of:
                 derived.add(triple)
         result.derived = len(derived)

@@ -2,7 +2,8 @@
 
 * ``sdsf:inScheme`` on every plan element, following ``sdsf:parent`` up to a top-level element;
 * ``prov:wasDerivedFrom`` from every plan element to its scheme's source document;
-* ``sdsf:mentions`` from a plan element to the glossary entries whose acronym or expansion its label uses.
+* ``sdsf:mentions`` from a plan element to the glossary entries whose acronym or expansion its label uses;
+* counts per scheme and per scheme and theme (:mod:`sdsf_graph.tally`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import unicodedata
 from rdflib import Graph, Literal, URIRef
 
 from .namespaces import PROV, RDF, RDFS, SDSF, SKOS
+from .tally import tally
 
 PLAN_CLASSES = (SDSF.Orientation, SDSF.Axis, SDSF.Objective, SDSF.Action, SDSF.SubAction, SDSF.PlanElement)
 
@@ -88,9 +90,11 @@ def derive(graph: Graph) -> Graph:
     derived = Graph()
     matcher = GlossaryMatcher(graph)
     mentioned: dict[str, set[URIRef]] = {}  # labels recur across schemes: match each text once
+    in_scheme: dict[URIRef, URIRef] = {}
     for element in plan_elements(graph):
         scheme = scheme_of(graph, element)
         if scheme is not None:
+            in_scheme[element] = scheme
             derived.add((element, SDSF.inScheme, scheme))
             for document in graph.objects(scheme, SDSF.sourceDocument):
                 derived.add((element, PROV.wasDerivedFrom, document))
@@ -101,4 +105,5 @@ def derive(graph: Graph) -> Graph:
                     mentioned[text] = matcher.matches(text)
                 for entry in mentioned[text]:
                     derived.add((element, SDSF.mentions, entry))
+    tally(graph, in_scheme, derived)
     return derived

@@ -9,6 +9,8 @@ from sdsf_graph.build import build_graph, compile_dataset
 from sdsf_graph.settings import load_settings
 from sdsf_graph.store import open_engine
 
+from .virtuoso_fixture import virtuoso  # noqa: F401  (the session's Virtuoso, for the remote engine)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"

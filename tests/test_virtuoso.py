@@ -1,8 +1,9 @@
 """The built graph served by Virtuoso (scripts/virtuoso/virtuoso.sh) answers the competency questions as
 pyoxigraph does, refuses updates, and says when an answer is cut (row cap, time limit).
 
-Runs when ``virtuoso-t`` is installed; when it is not, CI (``CI=true``) or ``SDSF_VIRTUOSO_INSTALL=1`` installs it
-with ``bash scripts/virtuoso/virtuoso.sh install`` (root, apt-get), anywhere else the module is skipped.
+Uses the session's Virtuoso (tests/virtuoso_fixture.py): it runs when ``virtuoso-t`` is installed or can be (CI),
+and is skipped anywhere else. These tests speak to Virtuoso directly; tests/test_remote.py goes through the remote
+engine.
 
 Virtuoso's default graph is every graph of its store, its own system graphs included: each query is sent with
 the built graph's named graphs as the protocol's ``default-graph-uri`` and ``named-graph-uri`` (the manifest's
@@ -11,16 +12,9 @@ list), which gives the same dataset as pyoxigraph's union default graph.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import socket
-import subprocess
 import time
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 import pytest
 from rdflib import BNode, Literal, URIRef
@@ -30,80 +24,17 @@ from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from sdsf_graph.query import named_queries, run_query
+from sdsf_graph.remote import bind_values
 from sdsf_graph.store import open_engine
 
-from .conftest import ROOT
+from .virtuoso_fixture import MAX_ROWS, MAX_SECONDS
 
-SCRIPT = ROOT / "scripts" / "virtuoso" / "virtuoso.sh"
-MAX_ROWS = 3000  # above every competency answer on the real graph, below its 8,000 triples
-MAX_SECONDS = 2
 QUERIES = named_queries()
-#: Project queries Virtuoso 7.2.5 cannot parse: it refuses EXISTS combined with || (or &&) inside an expression,
-#: as in ``IF(EXISTS {…} || EXISTS {…}, 1, 0)`` (SQ074). A single EXISTS is accepted.
-VIRTUOSO_CANNOT_PARSE = {"departement-map"}
-
-
-def virtuoso_available() -> bool:
-    if shutil.which("virtuoso-t") and shutil.which("isql-vt"):
-        return True
-    if os.environ.get("CI") == "true" or os.environ.get("SDSF_VIRTUOSO_INSTALL") == "1":
-        subprocess.run(["bash", str(SCRIPT), "install"], check=True, timeout=900)
-        return True
-    return False
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Endpoint:
-    url: str
-    graphs: list[str]
-    folder: Path
-
-    def client(self, query: str, timeout_ms: int | None = None) -> SPARQLWrapper:
-        client = SPARQLWrapper(self.url)
-        client.setMethod(POST)
-        client.setReturnFormat(JSON)
-        client.setQuery(query)
-        for graph in self.graphs:
-            client.addDefaultGraph(graph)
-            client.addNamedGraph(graph)
-        if timeout_ms is not None:
-            client.addParameter("timeout", str(timeout_ms))  # an "anytime" query: partial rows after it
-        return client
-
-    def select(self, query: str, timeout_ms: int | None = None) -> tuple[list[dict], dict[str, str]]:
-        response = self.client(query, timeout_ms).query()
-        headers = {k.lower(): v for k, v in response.response.headers.items()}
-        return response.convert()["results"]["bindings"], headers  # type: ignore[index]
-
-
-@pytest.fixture(scope="module")
-def virtuoso(built_settings, tmp_path_factory):
-    if not virtuoso_available():
-        pytest.skip("virtuoso-t is not installed (bash scripts/virtuoso/virtuoso.sh install, as root)")
-    folder = tmp_path_factory.mktemp("virtuoso") / "instance"
-    http = free_port()
-    env = {**os.environ, "VIRTUOSO_HTTP_PORT": str(http), "VIRTUOSO_ISQL_PORT": str(free_port()),
-           "VIRTUOSO_MAX_ROWS": str(MAX_ROWS), "VIRTUOSO_MAX_SECONDS": str(MAX_SECONDS),
-           "VIRTUOSO_MAX_COST": "600", "VIRTUOSO_BUFFERS": "10000"}
-
-    def script(*args: str) -> subprocess.CompletedProcess:
-        done = subprocess.run(["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done
-
-    try:
-        script("start", str(folder))
-        script("load", str(folder), str(built_settings.build_path / "sdsf.nq"))
-        manifest = json.loads((built_settings.build_path / "manifest.json").read_text(encoding="utf-8"))
-        yield Endpoint(f"http://127.0.0.1:{http}/sparql", sorted(manifest["graphs"]), folder)
-    finally:
-        subprocess.run(["bash", str(SCRIPT), "stop", str(folder)], env=env, capture_output=True, timeout=60)
+#: The query another change is rewriting (issue 8): Virtuoso 7.2.5 could not parse its ``EXISTS {…} || EXISTS {…}``
+#: (SQ074), and its rewrite is not yet the same with its parameters in a VALUES block as bound by pyoxigraph. Its
+#: tests run, as expected failures until it is done (XPASS then).
+BEING_REWRITTEN = {"departement-map": "departement-map.rq is being rewritten for Virtuoso 7.2.5, which cannot parse "
+                                      "EXISTS {…} || EXISTS {…} (SQ074)"}
 
 
 # ---- turning both engines' answers into comparable sets ------------------------------------------------
@@ -164,26 +95,6 @@ def row_set(rows: list[dict[str, Identifier]], unordered: set[str]) -> set:
     return found
 
 
-def bound_text(text: str, bindings: dict[str, Identifier]) -> str:
-    """The query with its parameters written in (Virtuoso has no pre-bound variables).
-
-    Each parameter's value replaces the variable inside the WHERE clause, and a ``VALUES ?name { value }`` at the
-    top of the WHERE clause binds it for the projection and GROUP BY. (Virtuoso 7.2 accepts neither
-    ``GROUP BY (value AS ?name)`` nor gives back an IRI projected as ``(<iri> AS ?name)``.) That is enough for
-    the project's queries, and is checked against pyoxigraph's own binding of the same parameters.
-    """
-    where = re.search(r"\bWHERE\s*\{", text, re.I)
-    assert where, "the project's queries are SELECT … WHERE { … }"
-    group = re.search(r"\bGROUP BY\b", text[where.end():], re.I)
-    end = where.end() + group.start() if group else len(text)
-    head, body, tail = text[:where.end()], text[where.end():end], text[end:]
-    values = ""
-    for name, term in bindings.items():
-        body = re.sub(rf"\?{name}\b", term.n3().replace("\\", "\\\\"), body)
-        values += f"\n  VALUES ?{name} {{ {term.n3()} }}"
-    return head + values + body + tail
-
-
 # ---- the tests -------------------------------------------------------------------------------------------
 
 
@@ -193,18 +104,16 @@ def oxigraph(built_settings):
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
-def test_competency_question_gives_the_same_answer_as_pyoxigraph(virtuoso, oxigraph, name):
-    if name in VIRTUOSO_CANNOT_PARSE:
-        with pytest.raises(SPARQLWrapperException, match="SQ074"):
-            virtuoso.select(bound_text(QUERIES[name].text, QUERIES[name].bindings()))
-        pytest.xfail("Virtuoso 7.2.5 does not parse EXISTS {…} || EXISTS {…} (see VIRTUOSO_CANNOT_PARSE)")
+def test_competency_question_gives_the_same_answer_as_pyoxigraph(virtuoso, oxigraph, name, request):
+    if name in BEING_REWRITTEN:
+        request.applymarker(pytest.mark.xfail(reason=BEING_REWRITTEN[name], strict=False))
     query = QUERIES[name]
     bindings = query.bindings()
     expected = run_query(oxigraph, query).rows
     assert len(expected) < MAX_ROWS, "the row cap would cut this answer"
-    text = bound_text(query.text, bindings)
+    text = bind_values(query.text, bindings)  # as the remote engine sends them
     unordered = concatenated(query.text)
-    # The written-in parameters mean the same as pyoxigraph's bound ones.
+    # The VALUES block means the same as pyoxigraph's bound parameters.
     assert row_set(oxigraph.query(text).rows, unordered) == row_set(expected, unordered), name
     bindings_json, headers = virtuoso.select(text)
     answer = [{k: from_json(v) for k, v in b.items()} for b in bindings_json]

@@ -1,9 +1,11 @@
 """Quality of the similar-action search on a labelled query set (default: ../shared/eval/similar-dev.tsv).
 
 Prints recall@5 (share of queries with an expected answer in the top 5) and MRR@10 (mean reciprocal rank of
-the first expected answer in the top 10), then the p50/p95 time of one in-process query.
+the first expected answer in the top 10), then the p50/p95 time of one in-process query (over ``--repeat``
+passes of the query set) and the memory of this process with the index loaded. ``--build-dir`` points at another
+build (a synthetic one: its quality figures mean nothing, its times do).
 
-    python benchmarks/similar_eval.py [--tsv PATH] [--build-dir DIR] [--show-misses]
+    python benchmarks/similar_eval.py [--tsv PATH] [--build-dir DIR] [--repeat N] [--show-misses]
 """
 
 from __future__ import annotations
@@ -41,8 +43,13 @@ def first_hit(results: list[dict], expected: list[tuple[str, str]]) -> int | Non
     return None
 
 
-def evaluate(index, queries, show_misses: bool = False) -> dict:
+def evaluate(index, queries, show_misses: bool = False, repeat: int = 1) -> dict:
     hits5, reciprocal, times = 0, [], []
+    for _ in range(repeat - 1):  # timing only
+        for dep, text, _expected in queries:
+            start = time.perf_counter()
+            index.similar(text=text, limit=10, exclude_departement=dep)
+            times.append((time.perf_counter() - start) * 1000)
     for dep, text, expected in queries:
         start = time.perf_counter()
         results = index.similar(text=text, limit=10, exclude_departement=dep)["results"]
@@ -68,14 +75,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tsv", default=str(ROOT.parent / "shared" / "eval" / "similar-dev.tsv"))
     parser.add_argument("--build-dir", default=None)
+    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args()
     settings = load_settings({"build_dir": args.build_dir})
+    start = time.perf_counter()
     index = load_index(settings.build_path)
-    figures = evaluate(index, read_queries(Path(args.tsv)), args.show_misses)
-    print(f"elements indexed: {len(index.elements)}; queries: {figures['queries']}")
+    loaded = (time.perf_counter() - start) * 1000
+    figures = evaluate(index, read_queries(Path(args.tsv)), args.show_misses, max(1, args.repeat))
+    print(f"elements indexed: {len(index.elements)}; queries: {figures['queries']}; index loaded in {loaded:.0f} ms")
     print(f"recall@5 = {figures['recall@5']:.3f}   MRR@10 = {figures['mrr@10']:.3f}")
     print(f"query time in-process: p50 {figures['p50_ms']:.2f} ms, p95 {figures['p95_ms']:.2f} ms")
+    status = Path("/proc/self/status")
+    if status.is_file():  # Linux: this process's memory, index loaded and queried
+        memory = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        print(f"process memory: RSS {memory['VmRSS'].strip()}, peak {memory['VmHWM'].strip()}")
     return 0
 
 

@@ -179,10 +179,11 @@ def write_artifact(compiled: CompiledDataset, settings: Settings, report: Report
 
 def _write_search_index(folder: Path, base_iri: str) -> None:
     """The similar-action index is built with the graph, from the store just written."""
-    from .search import build_index, save_index  # imported here: search depends on the store module
+    from .search import INDEX_DIR  # imported here: the index's builder depends on the store module
+    from .search_build import write_index
     from .store import OxigraphEngine
 
-    save_index(build_index(OxigraphEngine(str(folder / STORE)), base_iri), folder)
+    write_index(OxigraphEngine(str(folder / STORE)), folder / INDEX_DIR, base_iri)
 
 
 def build_graph(settings: Settings) -> dict:

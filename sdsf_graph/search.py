@@ -3,32 +3,43 @@
 Each plan element is indexed by its own words (label, variant labels, and the expansions of the acronyms
 it uses: « RAM » brings « relais assistants maternels » and its successor « relais petite enfance »), and,
 with smaller weights, by its context: its parent's label and its themes. A query is analysed the same way.
-Scores are cosine similarities (scikit-learn); user text is only ever compared, never put in a query.
+Scores are cosine similarities; user text is only ever compared, never put in a query.
+
+The weights are scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``: ``1 + ln tf`` times the smoothed idf
+``ln((1 + n) / (1 + df)) + 1`` over the element texts (own, context, themes: three documents per element) and
+the glossary, each vector normalised, then ``own + 0.35 context + 0.3 themes`` normalised again.
+
+The index (``search-index/`` in the artifact, written by :mod:`sdsf_graph.search_build`) is a folder of NumPy
+arrays and one small JSON file: the weights as an inverted index (for each term, the elements that use it and
+their weights, float32), the elements' columns (IRIs, labels… as UTF-8 bytes with offsets; scheme, type and
+themes as small integers), the vocabulary with its idf and the glossary. The arrays are memory-mapped: server
+processes share one copy in the page cache, and a query reads only the postings of its own terms.
 """
 
 from __future__ import annotations
 
-import pickle
+import bisect
+import json
+import math
 import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from .errors import ArtifactMissing, QueryError
-from .namespaces import DEFAULT_BASE
-from .query import named_queries, run_query
-from .store import Engine
 from .textnorm import STOP_WORDS, analyse, fold, words
 
-INDEX_FILE = "search-index.pickle"
+INDEX_DIR = "search-index"
+META = "meta.json"
+FORMAT = 2
 CONTEXT_WEIGHT = 0.35
 THEME_WEIGHT = 0.3
 MAX_TEXT = 2000
 ORIGINAL_WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿ]+")
+STRING_COLUMNS = ("iri", "label", "parent", "alts")
 
 
 @dataclass
@@ -78,81 +89,167 @@ class Glossary:
             entries.update(self.related.get(entry, ()))
         return " ".join(" ".join(self.labels.get(e, ())) for e in sorted(entries))
 
+    def to_json(self) -> dict:
+        return {"acronyms": {k: sorted(v) for k, v in sorted(self.acronyms.items())},
+                "phrases": [list(p) for p in self.phrases], "labels": self.labels, "related": self.related,
+                "theme_labels": self.theme_labels}
 
-def load_glossary(engine: Engine, base_iri: str = DEFAULT_BASE) -> Glossary:
-    glossary = Glossary()
-    for row in run_query(engine, named_queries()["search-glossary"], base_iri=base_iri).rows:
-        concept = str(row["concept"])
-        labels = [lbl for lbl in str(row.get("labels", "")).split("\n") if lbl]
-        if str(row["kind"]) == "theme":
-            glossary.theme_labels[concept] = labels
-            continue
-        notation = str(row.get("notation", ""))
-        glossary.labels[concept] = [notation, *labels] if notation else labels
-        glossary.related[concept] = [r for r in str(row.get("relatedEntries", "")).split() if r]
-        for label in [notation, *labels]:
-            if not label:
-                continue
-            if " " in label.strip():
-                glossary.phrases.append((" ".join(fold(w) for w in words(label)), concept))
-            elif len(label) >= 2:
-                glossary.acronyms.setdefault(fold(label), set()).add(concept)
-    return glossary
+    @classmethod
+    def from_json(cls, data: dict) -> Glossary:
+        return cls({k: set(v) for k, v in data["acronyms"].items()}, [(p, e) for p, e in data["phrases"]],
+                   data["labels"], data["related"], data["theme_labels"])
 
 
-def load_elements(engine: Engine, base_iri: str = DEFAULT_BASE) -> list[Element]:
-    elements = []
-    for row in run_query(engine, named_queries()["search-elements"], base_iri=base_iri).rows:
-        elements.append(Element(
-            iri=str(row["element"]), type=str(row["type"]).rsplit("#", 1)[-1], label=str(row["label"]),
-            parent_label=str(row.get("parentLabel", "")), scheme=str(row["scheme"]),
-            scheme_label=str(row["schemeLabel"]), code=str(row["code"]),
-            departement_label=str(row["departementLabel"]),
-            alt_labels=[a for a in str(row.get("altLabels", "")).split("\n") if a],
-            themes=sorted(t for t in str(row.get("themes", "")).split() if t),
-        ))
-    return elements
+def own_text(label: str, alt_labels: list[str], glossary: Glossary) -> str:
+    """An element's own words: its labels and the expansions of the glossary entries they use."""
+    text = " ".join([label, *alt_labels])
+    return text + " " + glossary.expansion(text)
+
+
+def weigh(terms: list[str], vocabulary: dict[str, int], idf: np.ndarray) -> dict[int, float]:
+    """The normalised TF-IDF vector (term index → weight) of one analysed text; unknown terms are left out."""
+    counts = Counter(vocabulary[t] for t in terms if t in vocabulary)
+    weights = {t: (1.0 + math.log(c)) * float(idf[t]) for t, c in counts.items()}
+    norm = math.sqrt(sum(w * w for w in weights.values()))
+    return {t: w / norm for t, w in weights.items()} if norm else {}
+
+
+def combine(parts: list[tuple[float, dict[int, float]]]) -> dict[int, float]:
+    """The normalised weighted sum of vectors."""
+    total: dict[int, float] = {}
+    for factor, vector in parts:
+        for term, weight in vector.items():
+            total[term] = total.get(term, 0.0) + factor * weight
+    norm = math.sqrt(sum(w * w for w in total.values()))
+    return {t: w / norm for t, w in total.items()} if norm else {}
+
+
+def _array(folder: Path, name: str) -> np.ndarray:
+    try:
+        return np.load(folder / f"{name}.npy", mmap_mode="r")
+    except ValueError:  # an empty array cannot be mapped
+        return np.load(folder / f"{name}.npy")
+
+
+class Strings(Sequence[str]):
+    """A column of strings stored as UTF-8 bytes and offsets, decoded on access."""
+
+    def __init__(self, folder: Path, name: str):
+        self.blob, self.offsets = _array(folder, name), _array(folder, f"{name}-offsets")
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i):
+        return bytes(self.blob[int(self.offsets[i]):int(self.offsets[i + 1])]).decode("utf-8")
+
+
+class IriLookup:
+    """IRI → element index, by binary search in the sorted IRI column (no dictionary held in memory)."""
+
+    def __init__(self, iris: Strings):
+        self.iris = iris
+
+    def get(self, iri: str) -> int | None:
+        i = bisect.bisect_left(self.iris, iri)
+        return i if i < len(self.iris) and self.iris[i] == iri else None
+
+    def __contains__(self, iri: object) -> bool:
+        return isinstance(iri, str) and self.get(iri) is not None
+
+    def __getitem__(self, iri: str) -> int:
+        i = self.get(iri)
+        if i is None:
+            raise KeyError(iri)
+        return i
+
+
+class Elements(Sequence[Element]):
+    def __init__(self, index: SimilarityIndex):
+        self.owner = index
+
+    def __len__(self) -> int:
+        return self.owner.size
+
+    def __getitem__(self, i):
+        return self.owner.element(i)
+
+    def __iter__(self) -> Iterator[Element]:
+        return (self.owner.element(i) for i in range(self.owner.size))
 
 
 class SimilarityIndex:
-    def __init__(self, elements: list[Element], glossary: Glossary):
-        self.elements = elements
-        self.glossary = glossary
-        self.by_iri = {e.iri: i for i, e in enumerate(elements)}
-        own = [self._own_text(e) for e in elements]
-        context = [e.parent_label for e in elements]
-        themes = [" ".join(lbl for t in e.themes for lbl in glossary.theme_labels.get(t, ())) for e in elements]
-        self.vectorizer = TfidfVectorizer(analyzer=analyse, sublinear_tf=True)
-        # An empty graph still gets a (useless but working) index: the vocabulary of the thesaurus.
-        self.vectorizer.fit(own + context + themes + [" ".join(" ".join(v) for v in glossary.labels.values())
-                                                      or "vide"])
-        if elements:
-            combined = (self.vectorizer.transform(own) + CONTEXT_WEIGHT * self.vectorizer.transform(context)
-                        + THEME_WEIGHT * self.vectorizer.transform(themes))
-            self.matrix = sparse.csr_matrix(normalize(combined))
-        else:  # no scheme in the graph yet: an index that finds nothing
-            self.matrix = sparse.csr_matrix((0, len(self.vectorizer.vocabulary_)))
-        self.own_terms = [set(analyse(e.label + " " + " ".join(e.alt_labels))) for e in elements]
+    """The index in ``folder`` (arrays memory-mapped, read lazily)."""
 
-    def _own_text(self, element: Element) -> str:
-        text = " ".join([element.label, *element.alt_labels])
-        return text + " " + self.glossary.expansion(text)
+    def __init__(self, folder: Path):
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise ArtifactMissing(f"the search index in {folder} is of another version: run `sdsf build` again")
+        self.size: int = meta["elements"]
+        self.glossary = Glossary.from_json(meta["glossary"])
+        self.vocabulary = {term: i for i, term in enumerate(meta["vocabulary"])}
+        self.types: list[str] = meta["types"]
+        self.themes: list[str] = meta["themes"]
+        self.theme_index = {t: i for i, t in enumerate(self.themes)}
+        self.schemes: list[list[str]] = meta["schemes"]  # [iri, label, code, département label]
+        self.idf = np.asarray(_array(folder, "idf"), dtype=np.float64)
+        self.postings = (_array(folder, "postings-ptr"), _array(folder, "postings-rows"),
+                         _array(folder, "postings-weights"))
+        self.scheme_of, self.type_of = _array(folder, "scheme"), _array(folder, "type")
+        self.theme_ptr, self.theme_ids = _array(folder, "themes-ptr"), _array(folder, "themes-ids")
+        self.columns = {name: Strings(folder, name) for name in STRING_COLUMNS}
+        codes = sorted({s[2] for s in self.schemes})
+        self.code_index = {c: i for i, c in enumerate(codes)}
+        scheme_code = np.array([self.code_index[s[2]] for s in self.schemes], dtype=np.int32)
+        self.code_of = scheme_code[np.asarray(self.scheme_of)] if self.size else np.zeros(0, np.int32)
+        self.elements = Elements(self)
+        self.by_iri = IriLookup(self.columns["iri"])
 
-    def _query_vector(self, text: str, context: str = "") -> sparse.csr_matrix:
+    def element(self, i: int) -> Element:
+        scheme = self.schemes[int(self.scheme_of[i])]
+        alts = self.columns["alts"][i]
+        return Element(self.columns["iri"][i], self.types[int(self.type_of[i])], self.columns["label"][i],
+                       self.columns["parent"][i], scheme[0], scheme[1], scheme[2], scheme[3],
+                       alts.split("\n") if alts else [],
+                       [self.themes[t] for t in self.theme_ids[int(self.theme_ptr[i]):int(self.theme_ptr[i + 1])]])
+
+    def departements(self) -> list[tuple[str, str]]:
+        """(code, label) of the départements that have indexed plan elements."""
+        return sorted({(s[2], s[3]) for s in self.schemes})
+
+    def _query_vector(self, text: str, context: str = "") -> dict[int, float]:
         expanded = text + " " + self.glossary.expansion(text, lenient=True)
-        vector = self.vectorizer.transform([expanded])
+        parts = [(1.0, weigh(analyse(expanded), self.vocabulary, self.idf))]
         if context:
-            vector = vector + CONTEXT_WEIGHT * self.vectorizer.transform([context])
-        return sparse.csr_matrix(normalize(vector))
+            parts.append((CONTEXT_WEIGHT, weigh(analyse(context), self.vocabulary, self.idf)))
+        return combine(parts)
+
+    def _scores(self, vector: dict[int, float]) -> np.ndarray:
+        ptr, rows, weights = self.postings
+        scores = np.zeros(self.size, dtype=np.float64)
+        for term, weight in sorted(vector.items()):
+            start, end = int(ptr[term]), int(ptr[term + 1])
+            scores[rows[start:end]] += weight * weights[start:end].astype(np.float64)
+        return scores
+
+    def _with_theme(self, theme: str) -> np.ndarray:
+        found = np.zeros(self.size, dtype=bool)
+        if theme in self.theme_index:
+            positions = np.flatnonzero(np.asarray(self.theme_ids) == self.theme_index[theme])
+            found[np.searchsorted(self.theme_ptr, positions, side="right") - 1] = True
+        return found
 
     def similar(self, text: str | None = None, iri: str | None = None, limit: int = 10,
                 exclude_departement: str | None = None, theme: str | None = None) -> dict:
+        source_index = None
         if iri is not None:
-            if iri not in self.by_iri:
+            source_index = self.by_iri.get(iri)
+            if source_index is None:
                 raise QueryError(f"no plan element {iri}")
-            source = self.elements[self.by_iri[iri]]
+            source = self.element(source_index)
             query_text = source.label
-            vector = self._query_vector(self._own_text(source), source.parent_label)
+            vector = self._query_vector(own_text(source.label, source.alt_labels, self.glossary),
+                                        source.parent_label)
             exclude_departement = exclude_departement or source.code
             query_themes = set(source.themes)
         else:
@@ -163,19 +260,23 @@ class SimilarityIndex:
                 raise QueryError(f"text longer than {MAX_TEXT} characters")
             vector = self._query_vector(query_text)
             query_themes = set()
-        scores = (self.matrix @ vector.T).toarray().ravel()
+        scores = self._scores(vector)
+        keep = scores > 0
+        if exclude_departement and exclude_departement in self.code_index:
+            keep &= self.code_of != self.code_index[exclude_departement]
+        if theme:
+            keep &= self._with_theme(theme)
+        if source_index is not None:
+            keep[source_index] = False
+        candidates = np.flatnonzero(keep)
+        values = scores[candidates]
+        if len(candidates) > limit:  # the best ``limit`` (and any tied with the last of them)
+            kth = np.partition(values, len(values) - limit)[len(values) - limit]
+            candidates, values = candidates[values >= kth], values[values >= kth]
+        best = candidates[np.lexsort((candidates, -values))[:limit]]  # by score, then index (deterministic)
         query_terms = set(analyse(query_text + " " + self.glossary.expansion(query_text, lenient=iri is None)))
-        results: list[dict] = []
-        for index in np.argsort(-scores, kind="stable"):
-            score = float(scores[index])
-            if score <= 0 or len(results) >= limit:
-                break
-            element = self.elements[index]
-            if element.iri == iri or (exclude_departement and element.code == exclude_departement):
-                continue
-            if theme and theme not in element.themes:
-                continue
-            results.append(self._result(element, score, query_terms, query_themes, theme))
+        results = [self._result(self.element(int(i)), float(scores[i]), query_terms, query_themes, theme)
+                   for i in best]
         return {"query": {"text": query_text if iri is None else None, "iri": iri, "limit": limit,
                           "exclude_departement": exclude_departement, "theme": theme},
                 "results": results}
@@ -193,19 +294,9 @@ class SimilarityIndex:
         }
 
 
-def build_index(engine: Engine, base_iri: str = DEFAULT_BASE) -> SimilarityIndex:
-    return SimilarityIndex(load_elements(engine, base_iri), load_glossary(engine, base_iri))
-
-
-def save_index(index: SimilarityIndex, folder: Path) -> None:
-    with open(folder / INDEX_FILE, "wb") as handle:
-        pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
-
-
 def load_index(folder: Path) -> SimilarityIndex:
-    """The index written by `sdsf build` (a file of our own making, never user input)."""
-    path = folder / INDEX_FILE
-    if not path.is_file():
+    """The index written by `sdsf build` into the artifact ``folder``."""
+    path = folder / INDEX_DIR
+    if not (path / META).is_file():
         raise ArtifactMissing(f"no search index in {folder}: run `sdsf build` first")
-    with open(path, "rb") as handle:
-        return pickle.load(handle)  # noqa: S301 - our own build artifact
+    return SimilarityIndex(path)

@@ -108,3 +108,38 @@ def test_a_graph_without_schemes_gets_an_index_that_finds_nothing(tmp_path):
     done = sdsf("build", "--data", str(data), "--build-dir", str(tmp_path / "build"))
     assert done.returncode == 0, done.stderr
     assert load_index(tmp_path / "build").similar(text="RAM")["results"] == []
+
+
+def test_scores_are_scikit_learn_tfidf_cosines(index):
+    """The index computes what the earlier pickled scikit-learn index did (same weights, same scores)."""
+    import numpy as np
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    from sdsf_graph.search import CONTEXT_WEIGHT, THEME_WEIGHT, own_text
+
+    glossary, elements = index.glossary, list(index.elements)
+    own = [own_text(e.label, e.alt_labels, glossary) for e in elements]
+    context = [e.parent_label for e in elements]
+    themes = [" ".join(lbl for t in e.themes for lbl in glossary.theme_labels.get(t, ())) for e in elements]
+    vectorizer = TfidfVectorizer(analyzer=analyse, sublinear_tf=True)
+    vectorizer.fit(own + context + themes + [" ".join(" ".join(v) for v in glossary.labels.values())])
+    assert sorted(vectorizer.vocabulary_) == sorted(index.vocabulary)
+    matrix = sparse.csr_matrix(normalize(vectorizer.transform(own) + CONTEXT_WEIGHT * vectorizer.transform(context)
+                                         + THEME_WEIGHT * vectorizer.transform(themes)))
+    for text in ["RAM", "horaires atypiques", "soutien à la parentalité des familles", "répit"]:
+        expected = (matrix @ normalize(vectorizer.transform([text + " " + glossary.expansion(text, True)])).T)
+        assert np.allclose(index._scores(index._query_vector(text)), expected.toarray().ravel(), atol=1e-6)
+
+
+def test_the_index_is_memory_mapped_and_found_by_iri(index, built_settings):
+    import numpy as np
+
+    assert isinstance(index.postings[1], np.memmap) and index.postings[2].dtype == np.float32
+    assert not list(built_settings.build_path.glob("*.pickle"))
+    iris = [e.iri for e in index.elements]
+    assert iris == sorted(iris) and len(iris) == len(index.elements) > 100
+    assert all(index.by_iri[iri] == i for i, iri in enumerate(iris))
+    assert "https://w3id.org/sdsf/id/action/nope" not in index.by_iri and 3 not in index.by_iri
+    assert ("26", "Drôme") in index.departements()

@@ -49,7 +49,7 @@ def highlight(label: str, terms: list[str]) -> list[Segment]:
 
 def _choices() -> tuple[list[dict], list[dict]]:
     """Départements that have plan elements, and the themes, for the form's selects."""
-    departements = sorted({(e.code, e.departement_label) for e in current_index().elements})
+    departements = current_index().departements()
     return ([{"code": c, "label": lbl} for c, lbl in departements],
             [{"iri": t.iri, "label": t.label} for t in thesaurus.current().themes()])
 

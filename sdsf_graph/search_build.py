@@ -1,0 +1,223 @@
+"""Build the similar-element index (:mod:`sdsf_graph.search`) from the store, in bounded memory.
+
+The plan elements are read scheme by scheme (the ``search-elements`` query with ``?scheme`` bound), each
+distinct text analysed once, and only term counts kept (integer arrays); the vocabulary and its document
+frequencies come out of that one pass, the weights are then computed with NumPy on whole arrays and written
+as an inverted index in float32. No step holds more than the arrays themselves and the elements' strings.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyoxigraph as ox
+from scipy import sparse
+
+from .namespaces import DEFAULT_BASE
+from .query import named_queries, parse_named_query, run_query
+from .search import (
+    CONTEXT_WEIGHT,
+    FORMAT,
+    META,
+    STRING_COLUMNS,
+    THEME_WEIGHT,
+    Glossary,
+    own_text,
+)
+from .store import Engine
+from .textnorm import analyse, fold, words
+
+SCHEMES = parse_named_query("search-schemes", """
+PREFIX sdsf: <https://w3id.org/sdsf/def#>
+SELECT DISTINCT ?scheme WHERE { ?element sdsf:inScheme ?scheme } ORDER BY ?scheme
+""")
+KINDS = ("own", "context", "themes")
+FACTORS = (1.0, CONTEXT_WEIGHT, THEME_WEIGHT)
+
+
+def load_glossary(engine: Engine, base_iri: str = DEFAULT_BASE) -> Glossary:
+    glossary = Glossary()
+    for row in run_query(engine, named_queries()["search-glossary"], base_iri=base_iri).rows:
+        concept = str(row["concept"])
+        labels = [lbl for lbl in str(row.get("labels", "")).split("\n") if lbl]
+        if str(row["kind"]) == "theme":
+            glossary.theme_labels[concept] = labels
+            continue
+        notation = str(row.get("notation", ""))
+        glossary.labels[concept] = [notation, *labels] if notation else labels
+        glossary.related[concept] = [r for r in str(row.get("relatedEntries", "")).split() if r]
+        for label in [notation, *labels]:
+            if not label:
+                continue
+            if " " in label.strip():
+                glossary.phrases.append((" ".join(fold(w) for w in words(label)), concept))
+            elif len(label) >= 2:
+                glossary.acronyms.setdefault(fold(label), set()).add(concept)
+    return glossary
+
+
+class _Collector:
+    """Term counts of the three documents of every element, and the elements' columns, in one pass."""
+
+    def __init__(self, glossary: Glossary):
+        self.glossary = glossary
+        self.terms: dict[str, int] = {}
+        self.docs = {kind: (array("i"), array("i"), array("i")) for kind in KINDS}  # rows, terms, counts
+        self.analysed: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        self.expanded: dict[str, str] = {}
+        self.strings: dict[str, list[str]] = {name: [] for name in STRING_COLUMNS}
+        self.scheme: list[int] = []
+        self.type: list[int] = []
+        self.themes: list[list[str]] = []
+        self.types: dict[str, int] = {}
+        self.schemes: dict[tuple[str, str, str, str], int] = {}
+
+    def counts(self, text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        found = self.analysed.get(text)
+        if found is None:
+            counted = Counter(self.terms.setdefault(t, len(self.terms)) for t in analyse(text))
+            found = (tuple(counted), tuple(counted.values()))
+            self.analysed[text] = found
+        return found
+
+    def add(self, row: dict) -> None:
+        row_index = len(self.scheme)
+        label = str(row["label"])
+        alts = [a for a in str(row.get("altLabels", "")).split("\n") if a]
+        themes = sorted(t for t in str(row.get("themes", "")).split() if t)
+        parent = str(row.get("parentLabel", ""))
+        key = "\n".join([label, *alts])
+        own = self.expanded.get(key)
+        if own is None:
+            own = self.expanded[key] = own_text(label, alts, self.glossary)
+        theme_text = " ".join(lbl for t in themes for lbl in self.glossary.theme_labels.get(t, ()))
+        for kind, text in zip(KINDS, (own, parent, theme_text), strict=True):
+            terms, counts = self.counts(text)
+            rows, term_ids, term_counts = self.docs[kind]
+            rows.extend([row_index] * len(terms))
+            term_ids.extend(terms)
+            term_counts.extend(counts)
+        for name, value in zip(STRING_COLUMNS, (str(row["element"]), label, parent, "\n".join(alts)), strict=True):
+            self.strings[name].append(value)
+        scheme = (str(row["scheme"]), str(row["schemeLabel"]), str(row["code"]), str(row["departementLabel"]))
+        self.scheme.append(self.schemes.setdefault(scheme, len(self.schemes)))
+        self.type.append(self.types.setdefault(str(row["type"]).rsplit("#", 1)[-1], len(self.types)))
+        self.themes.append(themes)
+
+
+def _rows(engine: Engine, query: str) -> Iterator[dict]:
+    """The rows of a SELECT query as plain strings, streamed straight from pyoxigraph when it is the engine."""
+    store = getattr(engine, "store", None)
+    if not isinstance(store, ox.Store):
+        yield from ({k: str(v) for k, v in row.items()} for row in engine.query(query).rows)
+        return
+    solutions = store.query(query, use_default_graph_as_union=True)
+    assert isinstance(solutions, ox.QuerySolutions)
+    names = [v.value for v in solutions.variables]
+    for solution in solutions:
+        yield {name: value.value for name in names if (value := solution[name]) is not None}
+
+
+def _elements(engine: Engine, base_iri: str, collector: _Collector) -> None:
+    """Every plan element, one scheme at a time (the query's ``?scheme`` bound by a VALUES clause)."""
+    query = named_queries()["search-elements"].text
+    if base_iri != DEFAULT_BASE:
+        query = query.replace("<" + DEFAULT_BASE, "<" + base_iri)
+    head, where, tail = query.partition("WHERE {")
+    if not where:  # not a query we can bind: all at once
+        for row in _rows(engine, query):
+            collector.add(row)
+        return
+    tail = tail.replace("ORDER BY ?element", "")  # the elements are put in order afterwards
+    for scheme in _schemes(engine, base_iri):
+        for row in _rows(engine, f"{head}{where}\n  VALUES ?scheme {{ <{scheme}> }}{tail}"):
+            collector.add(row)
+
+
+def _schemes(engine: Engine, base_iri: str) -> list[str]:
+    store = getattr(engine, "store", None)
+    if isinstance(store, ox.Store):  # much faster than the query's DISTINCT
+        in_scheme = ox.NamedNode(base_iri + "def#inScheme")
+        return sorted({q.object.value for q in store.quads_for_pattern(None, in_scheme, None, None)
+                       if isinstance(q.object, ox.NamedNode)})
+    return [str(row["scheme"]) for row in run_query(engine, SCHEMES, base_iri=base_iri).rows]
+
+
+def _save(folder: Path, name: str, values: np.ndarray) -> None:
+    np.save(folder / f"{name}.npy", values, allow_pickle=False)
+
+
+def _save_strings(folder: Path, name: str, values: list[str]) -> None:
+    encoded = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    _save(folder, name, np.frombuffer(b"".join(encoded), dtype=np.uint8))
+    _save(folder, f"{name}-offsets", offsets)
+
+
+def write_index(engine: Engine, folder: Path, base_iri: str = DEFAULT_BASE) -> int:
+    """Build the index of the graph in ``engine`` into ``folder``; returns the number of elements."""
+    glossary = load_glossary(engine, base_iri)
+    collector = _Collector(glossary)
+    _elements(engine, base_iri, collector)
+    # An empty graph still gets a (useless but working) index: the vocabulary of the thesaurus.
+    glossary_terms, _ = collector.counts(" ".join(" ".join(v) for v in glossary.labels.values()) or "vide")
+    collector.analysed.clear()
+    collector.expanded.clear()
+    size = len(collector.scheme)
+    # Elements in IRI order: the server finds one by binary search, and ties are ranked in that order.
+    order = sorted(range(size), key=collector.strings["iri"].__getitem__)
+    position = np.empty(size, dtype=np.int64)
+    position[np.asarray(order, dtype=np.int64)] = np.arange(size)
+    # The vocabulary in alphabetical order, with the smoothed idf over the 3 × size + 1 documents.
+    vocabulary = sorted(collector.terms)
+    renumber = np.empty(len(vocabulary), dtype=np.int64)
+    renumber[[collector.terms[t] for t in vocabulary]] = np.arange(len(vocabulary))
+    docs = {kind: (position[np.frombuffer(rows, dtype=np.int32)], renumber[np.frombuffer(terms, dtype=np.int32)],
+                   np.frombuffer(counts, dtype=np.int32)) for kind, (rows, terms, counts) in collector.docs.items()}
+    frequency = np.bincount(np.concatenate([d[1] for d in docs.values()] + [renumber[list(glossary_terms)]]),
+                            minlength=len(vocabulary))
+    idf = np.log((1 + 3 * size + 1) / (1 + frequency)) + 1
+    combined = sparse.csr_matrix((size, len(vocabulary)), dtype=np.float64)
+    for (rows, terms, counts), factor in zip(docs.values(), FACTORS, strict=True):
+        weights = (1 + np.log(counts)) * idf[terms]
+        norms = np.sqrt(np.bincount(rows, weights * weights, minlength=size))
+        weights = factor * weights / norms[rows]
+        combined = combined + sparse.csr_matrix((weights, (rows, terms)), shape=(size, len(vocabulary)))
+        del rows, terms, counts, weights
+    docs.clear()
+    collector.docs.clear()
+    norms = np.sqrt(np.asarray(combined.multiply(combined).sum(axis=1)).ravel())
+    norms[norms == 0] = 1
+    postings = sparse.csc_matrix(sparse.diags(1 / norms) @ combined)
+    del combined
+    postings.sort_indices()
+    folder.mkdir(parents=True, exist_ok=True)
+    _save(folder, "idf", idf)
+    _save(folder, "postings-ptr", postings.indptr.astype(np.int64))
+    _save(folder, "postings-rows", postings.indices.astype(np.int32))
+    _save(folder, "postings-weights", postings.data.astype(np.float32))
+    del postings
+    _save(folder, "scheme", np.asarray(collector.scheme, dtype=np.int32)[order])
+    _save(folder, "type", np.asarray(collector.type, dtype=np.int8)[order])
+    themes = sorted({t for element in collector.themes for t in element} | set(glossary.theme_labels))
+    theme_index = {t: i for i, t in enumerate(themes)}
+    per_element = [collector.themes[i] for i in order]
+    theme_ptr = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in per_element], out=theme_ptr[1:])
+    _save(folder, "themes-ptr", theme_ptr)
+    _save(folder, "themes-ids", np.asarray([theme_index[t] for ts in per_element for t in ts], dtype=np.int32))
+    for name in STRING_COLUMNS:
+        _save_strings(folder, name, [collector.strings[name][i] for i in order])
+        collector.strings[name].clear()
+    meta = {"format": FORMAT, "elements": size, "vocabulary": vocabulary,
+            "types": sorted(collector.types, key=collector.types.__getitem__), "themes": themes,
+            "schemes": [list(s) for s in sorted(collector.schemes, key=collector.schemes.__getitem__)],
+            "glossary": glossary.to_json()}
+    (folder / META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    return size

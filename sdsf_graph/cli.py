@@ -66,7 +66,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.list:
         for name, q in named_queries().items():
-            defaults = " ".join(f"{p.name}={p.default}" for p in q.params)
+            defaults = " ".join(f"{p.name}={p.default}" if p.default is not None else f"{p.name}=(optionnel)"
+                                for p in q.params)
             print(f"{name:<30} {q.title}" + (f"  [{defaults}]" if defaults else ""))
         return EXIT_OK
     if not args.query:

@@ -1,7 +1,10 @@
 """Stage 5 — query: the named competency questions (``queries/*.rq``) and result formatting.
 
 A named query declares its parameters in its header (``# param: NAME TYPE DEFAULT``); a value given by a
-person is bound as an RDF term (never pasted into the query text).
+person is bound as an RDF term (never pasted into the query text). A parameter declared without a default
+(``# param: NAME TYPE``) is optional: left out, its variable stays free (a national listing); given, it narrows
+the answer (one scheme's rows), so that a page asks the engine for what it shows instead of filtering a
+national answer.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ QUERY_PACKAGE = "sdsf_graph.queries"
 class Param:
     name: str
     type: str  # "iri" or an xsd datatype as a prefixed name ("xsd:integer", "xsd:string")
-    default: str
+    default: str | None  # None: optional, unbound unless given
 
     def term(self, raw: str) -> Identifier:
         if self.type == "iri":
@@ -59,7 +62,8 @@ class NamedQuery:
         unknown = set(values) - known
         if unknown:
             raise QueryError(f"query {self.name!r} has no parameter {', '.join(sorted(unknown))}")
-        return {p.name: p.term(values.get(p.name, p.default)) for p in self.params}
+        chosen = {p: values.get(p.name, p.default) for p in self.params}
+        return {p.name: p.term(raw) for p, raw in chosen.items() if raw is not None}
 
 
 def parse_named_query(name: str, text: str) -> NamedQuery:
@@ -71,8 +75,8 @@ def parse_named_query(name: str, text: str) -> NamedQuery:
         key, _, value = line[1:].strip().partition(":")
         value = value.strip()
         if key == "param":
-            pname, ptype, default = value.split(maxsplit=2)
-            params.append(Param(pname, ptype, default))
+            pname, ptype, *default = value.split(maxsplit=2)
+            params.append(Param(pname, ptype, default[0] if default else None))
         else:
             meta[key] = value
     return NamedQuery(name, text, meta.get("title", name), meta.get("title@en", ""),

@@ -115,6 +115,17 @@ def test_parameters_are_bound_not_pasted(engine):
     assert rows(engine, "acronym-actions", acronym='RAM" ) } # ') == []
 
 
+
+@pytest.mark.parametrize("name", sorted(n for n, q in QUERIES.items() if any(p.default is None for p in q.params)))
+def test_an_optional_parameter_left_out_lists_all_and_given_narrows(engine, name):
+    everything = rows(engine, name)
+    schemes = {str(r["scheme"]) for r in everything}
+    assert schemes, name
+    for scheme in schemes:
+        narrowed = rows(engine, name, scheme=scheme)
+        assert narrowed and {str(r["scheme"]) for r in narrowed} == {scheme}, (name, scheme)
+        assert len(narrowed) == sum(str(r["scheme"]) == scheme for r in everything), (name, scheme)
+
 # --- All five seed schemes: expected answers taken from the source documents -------------------------------
 
 SCHEME = "https://w3id.org/sdsf/id/scheme/"

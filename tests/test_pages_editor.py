@@ -76,8 +76,10 @@ def test_every_example_runs_as_it_is_and_answers_like_the_named_query(app, engin
                 return sorted(tuple(str(r.get(c)) for c in columns) for r in rows)
 
             assert key(ran.rows) == key(expected.rows), name
-            if query.params:
-                assert "# Paramètres" in text, name
+            if any(p.default is not None for p in query.params):
+                assert "# Paramètres (valeurs par défaut" in text, name
+            if any(p.default is None for p in query.params):
+                assert "# Paramètres facultatifs" in text, name
 
 
 def test_rdf_and_sparql_clients_are_answered_as_before(client):

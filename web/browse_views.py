@@ -103,8 +103,8 @@ def _schemes() -> dict[str, dict]:
 def _governance(scheme: str, body: str | None = None) -> list[dict]:
     """The scheme's bodies (chair, size, meetings) with their members and roles; one body when asked."""
     bodies: dict[str, dict] = {}
-    for row in named.rows("governance-bodies"):
-        if str(row["scheme"]) == scheme and body in (None, str(row["body"])):
+    for row in named.rows("governance-bodies", scheme=scheme):
+        if body in (None, str(row["body"])):
             bodies[str(row["body"])] = {"iri": str(row["body"]), "label": str(row["bodyLabel"]),
                                         "facts": {k: str(row[k]) for k in ("chairLabel", "memberCount",
                                                   "meetingFrequency", "meetingsPerYear") if k in row},
@@ -129,8 +129,8 @@ def scheme_context(description: Description) -> dict:
     roots, _, _ = plan(iri)
     stated = description.first(sdsf("signatoriesStated"))
     threads = sorted((_int(r.get("order")) or 0, str(r["thread"]), str(r["threadLabel"]))
-                      for r in named.rows("threads-per-scheme") if str(r["scheme"]) == iri)
-    indicators = [r for r in named.rows("scheme-indicators") if str(r["scheme"]) == iri]
+                      for r in named.rows("threads-per-scheme", scheme=iri))
+    indicators = named.rows("scheme-indicators", scheme=iri)
     return {"plan": roots, "scheme": _schemes().get(iri),
             "signatories_stated": stated is None or stated.label.lower() != "false",
             "threads": [{"iri": t[1], "label": t[2], "order": t[0]} for t in threads],

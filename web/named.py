@@ -44,7 +44,8 @@ def run(name: str, **params: str) -> QueryResult:
     query = _QUERIES[name]
     base = base_iri()
     text = query.text if base == DEFAULT_BASE else query.text.replace("<" + DEFAULT_BASE, "<" + base)
-    defaults = {p.name: rebase(p.default) if p.type == "iri" else p.default for p in query.params}
+    defaults = {p.name: rebase(p.default) if p.type == "iri" else p.default
+                for p in query.params if p.default is not None}
     bindings: dict[str, Identifier] = query.bindings({**defaults, **params})
     job = QueryJob(text, None, PAGE_ROWS, base, bindings)
     return pool.current().run(job)

@@ -66,9 +66,13 @@ def editor_text(query: NamedQuery) -> str:
     (projected as ``(value AS ?name)``, dropped from GROUP BY), so the example runs as it is."""
     base = named.base_iri()
     text = query.text if base == DEFAULT_BASE else query.text.replace("<" + DEFAULT_BASE, "<" + base)
-    if not query.params:
-        return text
-    defaults = {p.name: named.rebase(p.default) if p.type == "iri" else p.default for p in query.params}
+    optional = [p.name for p in query.params if p.default is None]
+    notes = ["# Paramètres facultatifs, laissés libres (toutes les valeurs) : " + ", ".join("?" + n for n in optional)
+             ] if optional else []
+    if len(optional) == len(query.params):
+        return _with_notes(text, notes)
+    defaults = {p.name: named.rebase(p.default) if p.type == "iri" else p.default
+                for p in query.params if p.default is not None}  # an optional parameter stays a variable
     terms = {name: _written(term) for name, term in query.bindings(defaults).items()}
     for name, term in terms.items():
         variable = "?" + name
@@ -80,9 +84,14 @@ def editor_text(query: NamedQuery) -> str:
             last = end
         pieces.append(_substitute(text[last:], variable, term))
         text = "".join(pieces)
-    note = "# Paramètres (valeurs par défaut, à modifier) : " + ", ".join(f"{n} = {t}" for n, t in terms.items())
+    values = ", ".join(f"{n} = {t}" for n, t in terms.items())
+    notes.insert(0, "# Paramètres (valeurs par défaut, à modifier) : " + values)
+    return _with_notes(text, notes)
+
+
+def _with_notes(text: str, notes: list[str]) -> str:
     header_end = _header_end(text)
-    return text[:header_end] + note + "\n" + text[header_end:]
+    return text[:header_end] + "".join(note + "\n" for note in notes) + text[header_end:]
 
 
 def _written(term: Identifier) -> str:

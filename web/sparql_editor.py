@@ -10,12 +10,9 @@ widens ``style-src`` only, for the styles YASGUI sets at run time; the features 
 
 from __future__ import annotations
 
-import re
-
 from flask import Response
-from rdflib import XSD, Literal
-from rdflib.term import Identifier
 
+from sdsf_graph.inline import inline_terms, written
 from sdsf_graph.namespaces import DEFAULT_BASE, PREFIXES
 from sdsf_graph.query import NamedQuery, named_queries
 
@@ -31,36 +28,6 @@ DEFAULT_QUERY = """SELECT ?departement ?code ?nom WHERE {
 ORDER BY ?code
 LIMIT 20
 """
-_SELECT = re.compile(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?", re.IGNORECASE)
-
-
-def _projection_end(text: str, start: int) -> int:
-    """Where the projection that starts at ``start`` ends: the WHERE keyword or the first ``{`` at depth 0."""
-    depth = 0
-    for i in range(start, len(text)):
-        char = text[i]
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0 and (char == "{" or text[i:i + 5].upper() == "WHERE"):
-            return i
-    return len(text)
-
-
-def _at_depth_zero(segment: str, variable: str, replacement: str) -> str:
-    out, depth, i = [], 0, 0
-    token = re.compile(re.escape(variable) + r"(?![\w])")
-    while i < len(segment):
-        char = segment[i]
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        match = token.match(segment, i) if depth == 0 else None
-        if match:
-            out.append(replacement)
-            i = match.end()
-            continue
-        out.append(char)
-        i += 1
-    return "".join(out)
-
-
 def editor_text(query: NamedQuery) -> str:
     """The query as it runs in the editor: its parameters' default values written in place of their variables
     (projected as ``(value AS ?name)``, dropped from GROUP BY), so the example runs as it is."""
@@ -73,18 +40,9 @@ def editor_text(query: NamedQuery) -> str:
         return _with_notes(text, notes)
     defaults = {p.name: named.rebase(p.default) if p.type == "iri" else p.default
                 for p in query.params if p.default is not None}  # an optional parameter stays a variable
-    terms = {name: _written(term) for name, term in query.bindings(defaults).items()}
-    for name, term in terms.items():
-        variable = "?" + name
-        pieces, last = [], 0
-        for match in _SELECT.finditer(text):
-            end = _projection_end(text, match.end())
-            pieces += [_substitute(text[last:match.end()], variable, term),
-                       _at_depth_zero(text[match.end():end], variable, f"({term} AS {variable})")]
-            last = end
-        pieces.append(_substitute(text[last:], variable, term))
-        text = "".join(pieces)
-    values = ", ".join(f"{n} = {t}" for n, t in terms.items())
+    bound = query.bindings(defaults)
+    text = inline_terms(text, bound)
+    values = ", ".join(f"{n} = {written(t)}" for n, t in bound.items())
     notes.insert(0, "# Paramètres (valeurs par défaut, à modifier) : " + values)
     return _with_notes(text, notes)
 
@@ -94,13 +52,6 @@ def _with_notes(text: str, notes: list[str]) -> str:
     return text[:header_end] + "".join(note + "\n" for note in notes) + text[header_end:]
 
 
-def _written(term: Identifier) -> str:
-    """A term as a person writes it in SPARQL (integers bare, the rest in N-Triples form)."""
-    if isinstance(term, Literal) and term.datatype == XSD.integer:
-        return str(term)
-    return term.n3()
-
-
 def _header_end(text: str) -> int:
     end = 0
     for line in text.splitlines(keepends=True):
@@ -108,19 +59,6 @@ def _header_end(text: str) -> int:
             break
         end += len(line)
     return end
-
-
-def _substitute(segment: str, variable: str, term: str) -> str:
-    """Outside projections: dropped from GROUP BY, replaced by the value anywhere else (comments are left)."""
-    lines = []
-    for line in segment.splitlines(keepends=True):
-        if line.startswith("#"):
-            lines.append(line)
-        elif line.lstrip().upper().startswith("GROUP BY"):
-            lines.append(re.sub(r"\s" + re.escape(variable) + r"(?![\w])", "", line))
-        else:
-            lines.append(re.sub(re.escape(variable) + r"(?![\w])", lambda _: term, line))
-    return "".join(lines)
 
 
 def examples() -> list[dict]:

@@ -43,6 +43,7 @@ from .errors import QueryError, SDSFError
 from .gate import QUERY_FORMS, TOKEN, _graph_name, _iri, check_query
 from .store import QueryDataset, QueryResult, _capped
 
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 EMPTY_GRAPH = "urn:x-sdsf:empty-dataset"  # a graph nobody holds: an empty part of a dataset
 MAX_ANSWER_BYTES = 256 * 2**20
 log = logging.getLogger("sdsf.remote")
@@ -183,9 +184,8 @@ def _term(cell: dict[str, str]) -> Identifier:
         return BNode("r" + re.sub(r"[^A-Za-z0-9]", "", cell["value"]))
     if "xml:lang" in cell:
         return Literal(cell["value"], lang=cell["xml:lang"])
-    if "datatype" in cell:
-        return Literal(cell["value"], datatype=URIRef(cell["datatype"]))
-    return Literal(cell["value"])
+    # A simple literal is an xsd:string (RDF 1.1), written out as pyoxigraph's answers have it.
+    return Literal(cell["value"], datatype=URIRef(cell.get("datatype", XSD_STRING)))
 
 
 def _store_message(exc: BaseException) -> str:
@@ -206,10 +206,13 @@ class RemoteEngine:
     name = "remote"
 
     def __init__(self, url: str, graphs: Sequence[str], time_limit: float, max_length: int = 65536,
-                 max_depth: int = 32):
+                 max_depth: int = 32, store_time_limit: float | None = None):
+        """``store_time_limit``: seconds the store is asked to stop after (Virtuoso's anytime ``timeout``);
+        by default the time limit itself, so the store stops working when the answer is no longer awaited."""
         iri_ref(url)
         self.url, self.graphs, self.time_limit = url, sorted(graphs), time_limit
         self.max_length, self.max_depth = max_length, max_depth
+        self.store_time_limit = store_time_limit or time_limit
 
     def query(self, text: str, bindings: dict[str, Identifier] | None = None, dataset: QueryDataset | None = None,
               max_rows: int | None = None, base_iri: str | None = None) -> QueryResult:
@@ -244,7 +247,7 @@ class RemoteEngine:
         for graph in named:
             client.addNamedGraph(graph)
         # Virtuoso's "anytime" limit (ms), so the store stops working when we stop waiting; others ignore it.
-        client.addParameter("timeout", str(max(1, int(self.time_limit * 1000))))
+        client.addParameter("timeout", str(max(1, int(self.store_time_limit * 1000))))
         client.setTimeout(math.ceil(self.time_limit) + 1)  # frees the exchange's thread after the deadline
         return client
 

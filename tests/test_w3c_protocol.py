@@ -1,4 +1,4 @@
-"""The W3C SPARQL 1.1 Protocol test suite, replayed against ``/sparql`` on both engines.
+"""The W3C SPARQL 1.1 Protocol test suite, replayed against ``/sparql`` on every engine (remote: Virtuoso).
 
 The manifest (``../shared/w3c/sparql11-protocol/manifest.ttl``) is read with rdflib; each ht:Request is sent
 as written, its ``/sparql/`` path rewritten to our endpoint, to an application answering from a test-only
@@ -27,6 +27,7 @@ from web import create_app
 from web.negotiation import GRAPH, TABULAR
 
 from .conftest import ROOT
+from .virtuoso_fixture import ENGINES, engine_settings
 
 SUITE = ROOT.parent / "shared" / "w3c" / "sparql11-protocol"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -129,10 +130,12 @@ def suite_artifact(tmp_path_factory) -> Path:
     return write_artifact(tmp_path_factory.mktemp("w3c") / "build", graphs)
 
 
-@pytest.fixture(scope="module", params=["oxigraph", "rdflib"])
+@pytest.fixture(scope="module", params=ENGINES)
 def client(request, suite_artifact):
-    app = create_app({"build_dir": str(suite_artifact), "engine": request.param, "rate_limit": 0,
-                      "query_time_limit": 30})
+    settings = engine_settings(request, request.param)
+    if request.param == "remote":  # the suite's graphs, next to the built graph in the session's Virtuoso
+        request.getfixturevalue("virtuoso").add(suite_artifact / "sdsf.nq")
+    app = create_app({"build_dir": str(suite_artifact), **settings, "rate_limit": 0, "query_time_limit": 30})
     yield app.test_client()
     app.extensions["sdsf_pool"].close()
 

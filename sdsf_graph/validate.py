@@ -20,6 +20,9 @@ from rdflib.term import Node
 
 from .errors import SourceError
 from .namespaces import ORG, RDF, RDFS, SDSF, SH, SKOS
+from .shacl_speed import install as _faster_shacl
+
+_faster_shacl()
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
@@ -258,6 +261,14 @@ def sparql_target_nodes(data: Graph, shared: set[Node], targets: list[SparqlTarg
     joins nodes only through such links, which keeps each join small.
     """
     found: dict[Node, set[Node]] = defaultdict(set)
+    converted: dict[Node, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
+
+    def term(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        value = converted.get(node)
+        if value is None:
+            value = converted[node] = _to_ox(node)
+        return value
+
     for target in targets:
         predicates = query_predicates(target.query)
         assert predicates is not None
@@ -285,8 +296,7 @@ def sparql_target_nodes(data: Graph, shared: set[Node], targets: list[SparqlTarg
                 (common if s in shared else pieces[find(s)]).append((s, p, o))
         store = ox.Store()
         shared_name = ox.NamedNode("urn:x-sdsf:validation:shared")
-        store.bulk_extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), shared_name)  # type: ignore[arg-type]
-                          for s, p, o in common)
+        quads = [ox.Quad(term(s), term(p), term(o), shared_name) for s, p, o in common]  # type: ignore[arg-type]
         names: list[ox.NamedNode] = []
         size = group_triples
         for piece in sorted(pieces.values(), key=len, reverse=True):
@@ -294,8 +304,9 @@ def sparql_target_nodes(data: Graph, shared: set[Node], targets: list[SparqlTarg
                 names.append(ox.NamedNode(f"urn:x-sdsf:validation:group:{len(names)}"))
                 size = 0
             size += len(piece)
-            store.bulk_extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), names[-1])  # type: ignore[arg-type]
-                              for s, p, o in piece)
+            quads.extend(ox.Quad(term(s), term(p), term(o), names[-1]) for s, p, o in piece)  # type: ignore[arg-type]
+        store.bulk_extend(quads)  # one load: a load per piece costs far more than the triples
+        del quads
         for name in names or [shared_name]:
             for solution in cast(ox.QuerySolutions, store.query(target.query, default_graph=[name, shared_name])):
                 found[target.shape].add(_from_ox(solution["this"]))

@@ -1,8 +1,9 @@
 """The real server: ``sdsf serve`` (gunicorn) in a subprocess on a free loopback port, read with SPARQLWrapper.
 
-One server per engine (query time limit 2 s), plus one with a small rate limit; the first to start finds no
-artifact and builds it. Every result format is read with SPARQLWrapper; the competency questions get the same
-answers from both engines; the limits are checked over real HTTP.
+One server per engine (query time limit 2 s; 'remote' on the session's Virtuoso, loaded with the same built
+graph), plus one with a small rate limit; the first to start finds no artifact and builds it. Every result format
+is read with SPARQLWrapper; the competency questions get the same answers from every engine; the limits are
+checked over real HTTP.
 """
 
 from __future__ import annotations
@@ -31,14 +32,19 @@ from SPARQLWrapper import CSV, GET, JSON, JSONLD, N3, POST, RDFXML, TSV, TURTLE,
 from sdsf_graph.query import NamedQuery, named_queries
 
 from .conftest import ROOT
+from .virtuoso_fixture import BEING_REWRITTEN, ENGINES, engine_settings
 
-ENGINES = ["oxigraph", "rdflib"]
 TIME_LIMIT = 2
 DEPARTEMENT_COUNT = ("PREFIX igeo: <http://rdf.insee.fr/def/geo#> "
                      "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a igeo:Departement }")
 DROME = ("PREFIX igeo: <http://rdf.insee.fr/def/geo#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
          "SELECT ?d ?label WHERE { ?d igeo:codeINSEE \"26\" ; skos:prefLabel ?label }")
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+# Virtuoso refuses RUNAWAY before running it (its cost estimate; see test_remote.py): this one runs for seconds.
+RUNAWAY_REMOTE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . FILTER(STR(?c) < STR(?f)) }"
+#: What the server logs when it gives up on a query at the time limit.
+STOPPED_LOG = {"oxigraph": "killed: its query ran past the", "rdflib": "killed: its query ran past the",
+               "remote": "remote query abandoned: it ran past the"}
 
 
 @dataclass
@@ -46,6 +52,7 @@ class LiveServer:
     root: str  # http://127.0.0.1:PORT
     process: subprocess.Popen
     log: Path
+    engine: str = "oxigraph"
 
     @property
     def url(self) -> str:
@@ -61,14 +68,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(build: Path, engine: str, log: Path, **settings) -> LiveServer:
+def start_server(build: Path, engine: str, log: Path, endpoint: str = "", **settings) -> LiveServer:
     port = free_port()
     env = {**os.environ, **{f"SDSF_{name.upper()}": str(value) for name, value in settings.items()}}
     command = [sys.executable, "-m", "sdsf_graph.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--workers", "2", "--engine", engine, "--build-dir", str(build)]
+    if endpoint:
+        command += ["--remote-endpoint", endpoint]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    server = LiveServer(f"http://127.0.0.1:{port}", process, log)
+    server = LiveServer(f"http://127.0.0.1:{port}", process, log, engine)
     deadline = time.monotonic() + 300  # the first server builds the graph
     while time.monotonic() < deadline:  # listening: requests queue until the workers are up
         if process.poll() is not None:
@@ -97,9 +106,9 @@ class Servers:
     def __init__(self, root: Path):
         self.root, self.build, self.running = root, root / "build", {}
 
-    def get(self, name: str, engine: str, **settings) -> LiveServer:
+    def get(self, name: str, engine: str, endpoint: str = "", **settings) -> LiveServer:
         if name not in self.running:
-            self.running[name] = start_server(self.build, engine, self.root / f"{name}.log", **settings)
+            self.running[name] = start_server(self.build, engine, self.root / f"{name}.log", endpoint, **settings)
         return self.running[name]
 
     def close(self) -> None:
@@ -116,13 +125,15 @@ def servers(tmp_path_factory):
     started.close()
 
 
-def engine_server(servers: Servers, engine: str) -> LiveServer:
-    return servers.get(engine, engine, query_time_limit=TIME_LIMIT, rate_limit=0, threads=4, query_workers=2)
+def engine_server(servers: Servers, engine: str, endpoint: str = "") -> LiveServer:
+    return servers.get(engine, engine, endpoint, query_time_limit=TIME_LIMIT, rate_limit=0, threads=4,
+                       query_workers=2)
 
 
 @pytest.fixture(params=ENGINES)
 def live(request, servers) -> LiveServer:
-    return engine_server(servers, request.param)
+    """A server per engine; 'remote' serves from the session's Virtuoso (loaded with the same built graph)."""
+    return engine_server(servers, request.param, engine_settings(request, request.param).get("remote_endpoint", ""))
 
 
 def http(url: str, data: bytes | None = None, headers: dict[str, str] | None = None,
@@ -203,9 +214,10 @@ def test_sparqlwrapper_reads_every_graph_format(live, form):
 
 def with_defaults(query: NamedQuery) -> str:
     """The query with its parameters' default values bound by a VALUES block opening its outer WHERE group."""
-    if not query.params:
+    params = [p for p in query.params if p.default is not None]  # an optional parameter stays unbound
+    if not params:
         return query.text
-    values = " ".join(f"VALUES ?{p.name} {{ {p.term(p.default).n3()} }}" for p in query.params)
+    values = " ".join(f"VALUES ?{p.name} {{ {p.term(p.default).n3()} }}" for p in params)
     bound, found = re.subn(r"WHERE\s*\{", lambda m: m.group(0) + " " + values + " ", query.text, count=1)
     assert found, query.name
     return bound
@@ -230,12 +242,13 @@ def canonical(answer: dict, query_text: str) -> list[tuple[tuple[str, str, str],
     return sorted(rows)
 
 
-def test_competency_questions_get_the_same_answers_from_both_engines(servers):
+def test_competency_questions_get_the_same_answers_from_every_engine(servers, request):
     answers: dict[str, dict[str, list]] = {engine: {} for engine in ENGINES}
     for engine in ENGINES:
         # Not the 2 s servers of the time-limit tests: rdflib needs over a second for some page queries,
         # which a loaded machine can push past 2 s.
-        server = servers.get(f"cq-{engine}", engine, query_time_limit=60, rate_limit=0, threads=4,
+        endpoint = engine_settings(request, engine).get("remote_endpoint", "")
+        server = servers.get(f"cq-{engine}", engine, endpoint, query_time_limit=60, rate_limit=0, threads=4,
                              query_workers=2)
         for name, query in named_queries().items():
             text = with_defaults(query)
@@ -243,6 +256,8 @@ def test_competency_questions_get_the_same_answers_from_both_engines(servers):
     assert len(answers["oxigraph"]) >= 10
     for name in answers["oxigraph"]:
         assert answers["oxigraph"][name] == answers["rdflib"][name], name
+        if name not in BEING_REWRITTEN:  # departement-map.rq: not yet the same on Virtuoso (see test_virtuoso)
+            assert answers["remote"][name] == answers["oxigraph"][name], name
     assert sum(1 for rows in answers["oxigraph"].values() if rows) >= len(answers["oxigraph"]) - 2
 
 
@@ -276,7 +291,8 @@ def test_no_outbound_connection_is_ever_made(live):
 
 def test_a_runaway_query_is_stopped_503_while_other_requests_are_answered(live):
     outcome: dict[str, tuple[int, dict[str, str], str]] = {}
-    runaway = threading.Thread(target=lambda: outcome.setdefault("runaway", ask(live, RUNAWAY)))
+    query = RUNAWAY_REMOTE if live.engine == "remote" else RUNAWAY
+    runaway = threading.Thread(target=lambda: outcome.setdefault("runaway", ask(live, query)))
     runaway.start()
     answered = []
     while runaway.is_alive():
@@ -287,7 +303,7 @@ def test_a_runaway_query_is_stopped_503_while_other_requests_are_answered(live):
     assert status == 503 and f"time limit of {TIME_LIMIT} s" in body and "Retry-After" in headers
     assert len(answered) >= 3 and set(answered) == {200}
     assert [ask(live, DEPARTEMENT_COUNT)[0] for _ in range(4)] == [200] * 4  # the killed worker was replaced
-    assert "killed: its query ran past the" in live.log_text()
+    assert STOPPED_LOG[live.engine] in live.log_text()
 
 
 def test_long_get_queries_reach_the_application(live):
@@ -310,7 +326,10 @@ def test_the_rate_limit_is_shared_by_the_server_workers(servers):
     assert all(value and int(value) >= 1 for value in retry[5:])
 
 
-def test_results_carry_bnodes_and_languages_faithfully(live):
+def test_results_carry_bnodes_and_languages_faithfully(live, request):
+    if live.engine == "remote":
+        request.applymarker(pytest.mark.xfail(strict=True, reason="Virtuoso 7.2.5 does not implement BNODE() "
+                                              "(400: SP031 Built-in function is not implemented)"))
     query = "SELECT ?b ?l WHERE { BIND(BNODE() AS ?b) BIND(STRLANG(\"Drôme\", \"fr\") AS ?l) }"
     binding = sparqlwrapper(live, query, JSON).query().convert()["results"]["bindings"][0]
     assert binding["b"]["type"] == "bnode" and binding["l"] == {"type": "literal", "value": "Drôme", "xml:lang": "fr"}

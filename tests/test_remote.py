@@ -27,8 +27,8 @@ from sdsf_graph.remote import RemoteEngine, RemoteError, bind_values
 from sdsf_graph.settings import load_settings
 from sdsf_graph.store import QueryDataset, open_engine
 
-from .test_virtuoso import BEING_REWRITTEN, concatenated, row_set
-from .virtuoso_fixture import MAX_ROWS
+from .test_virtuoso import concatenated, row_set
+from .virtuoso_fixture import BEING_REWRITTEN, MAX_ROWS
 
 DERIVED = "https://w3id.org/sdsf/graph/derived"
 DEPARTEMENTS = "https://w3id.org/sdsf/graph/data/reference/departements"

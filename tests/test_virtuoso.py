@@ -27,14 +27,9 @@ from sdsf_graph.query import named_queries, run_query
 from sdsf_graph.remote import bind_values
 from sdsf_graph.store import open_engine
 
-from .virtuoso_fixture import MAX_ROWS, MAX_SECONDS
+from .virtuoso_fixture import BEING_REWRITTEN, MAX_ROWS, MAX_SECONDS
 
 QUERIES = named_queries()
-#: The query another change is rewriting (issue 8): Virtuoso 7.2.5 could not parse its ``EXISTS {…} || EXISTS {…}``
-#: (SQ074), and its rewrite is not yet the same with its parameters in a VALUES block as bound by pyoxigraph. Its
-#: tests run, as expected failures until it is done (XPASS then).
-BEING_REWRITTEN = {"departement-map": "departement-map.rq is being rewritten for Virtuoso 7.2.5, which cannot parse "
-                                      "EXISTS {…} || EXISTS {…} (SQ074)"}
 
 
 # ---- turning both engines' answers into comparable sets ------------------------------------------------

@@ -27,6 +27,11 @@ SCRIPT = ROOT / "scripts" / "virtuoso" / "virtuoso.sh"
 MAX_ROWS = 3000  # above every competency answer on the real graph, below its 8,000 triples
 MAX_SECONDS = 10  # the store's own time limit; the remote engine's (query_time_limit) is shorter in the tests
 ENGINES = ["oxigraph", "rdflib", "remote"]
+#: The query another change is rewriting (issue 8): Virtuoso 7.2.5 could not parse its ``EXISTS {…} || EXISTS {…}``
+#: (SQ074), and its rewrite is not yet the same with its parameters in a VALUES block as bound by pyoxigraph. Its
+#: tests run, as expected failures until it is done (XPASS then).
+BEING_REWRITTEN = {"departement-map": "departement-map.rq is being rewritten for Virtuoso 7.2.5, which cannot parse "
+                                      "EXISTS {…} || EXISTS {…} (SQ074)"}
 
 
 def virtuoso_available() -> bool:

@@ -30,6 +30,7 @@ from rdflib.term import Node
 from .enrich import derive
 from .errors import BuildError, SDSFError, ValidationFailed
 from .namespaces import DEFAULT_BASE, DERIVED_GRAPH, SDSF
+from .store_load import load_nquads
 from .settings import Settings
 from .sources import SourceFile, find_sources, parse_source
 from .validate import (
@@ -142,7 +143,7 @@ def write_artifact(compiled: CompiledDataset, settings: Settings, report: Report
             (staging / NQUADS).write_text(nquads, encoding="utf-8")
             graph_counts = {str(iri): len(g) for iri, g in compiled.graphs}
             version = hashlib.sha256(nquads.encode("utf-8")).hexdigest()[:16]
-            store.bulk_load(path=str(staging / NQUADS), format=ox.RdfFormat.N_QUADS)
+            load_nquads(store, nquads.encode("utf-8"))
         store.flush()
         del store
         _write_search_index(staging, settings.base_iri)
@@ -351,7 +352,7 @@ class _Parts:
                 out.write(text)
                 data = text.encode("utf-8")
                 digest.update(data)
-                store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+                load_nquads(store, data)
         return self.counts, digest.hexdigest()[:16]
 
     def cleanup(self) -> None:

@@ -27,6 +27,7 @@ from rdflib.term import Identifier, Variable
 from .build import NQUADS, STORE, read_manifest
 from .errors import ArtifactMissing, QueryError, SettingsError
 from .settings import Settings
+from .store_load import has_union_default_graph
 
 
 @dataclass
@@ -99,12 +100,15 @@ class OxigraphEngine:
 
     def __init__(self, store_path: str):
         self.store = ox.Store.read_only(store_path)
+        # The union of the named graphs, as the build wrote it (store_load), or computed at each lookup.
+        self.union: dict[str, Any] = ({} if has_union_default_graph(self.store)
+                                      else {"use_default_graph_as_union": True})
 
     def query(self, text: str, bindings: dict[str, Identifier] | None = None, dataset: QueryDataset | None = None,
               max_rows: int | None = None, base_iri: str | None = None) -> QueryResult:
         subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
             ox.Variable(k): _to_oxigraph(v) for k, v in (bindings or {}).items()}
-        scope: dict[str, Any] = {"use_default_graph_as_union": True}
+        scope: dict[str, Any] = self.union
         if dataset is not None:  # explicit graphs override the union and the query's own FROM clauses
             scope = {"default_graph": [ox.NamedNode(g) for g in dataset.default_graphs],
                      "named_graphs": [ox.NamedNode(g) for g in dataset.named_graphs]}

@@ -57,6 +57,6 @@ def tally(graph: Graph, in_scheme: dict[URIRef, URIRef], derived: Graph) -> None
         profile = profile_iri(scheme, theme)
         derived.add((profile, RDF.type, SDSF.ThemeProfile))
         derived.add((profile, SDSF.profileOf, scheme))
-        derived.add((profile, SDSF.theme, theme))
+        derived.add((profile, SDSF.profileTheme, theme))
         derived.add((profile, SDSF.fieldDeclared, Literal((scheme, theme) in declared)))
         _counts(derived, profile, per_theme[(scheme, theme)])

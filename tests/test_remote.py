@@ -57,13 +57,13 @@ def count(engine, query: str, dataset: QueryDataset | None = None) -> int:
 @pytest.mark.parametrize("term", [Literal(EVIL), Literal(EVIL, lang="fr-FR"), Literal(EVIL, datatype=URIRef("https://w3id.org/sdsf/def#text")),
                                   URIRef("https://example.org/a?b=c&d=%7B#f"), Literal(2018)])
 def test_a_bound_term_round_trips_unchanged(remote, oxigraph, term):
-    query = "SELECT ?x ?n WHERE { { SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o } } }"
+    query = "SELECT ?x ?n WHERE { { SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o } } }"
     answer = remote.query(query, {"x": term})
     expected = oxigraph.query(query, {"x": term}).rows[0]["x"]  # a simple literal comes back as an xsd:string
     assert str(expected) == str(term) and expected in (term, Literal(str(term), datatype=XSD.string))
     assert answer.rows[0]["x"] == expected and answer.rows[0]["x"].n3() == expected.n3()
     assert oxigraph.query(bind_values(query, {"x": term})).rows[0]["x"] == expected  # the text means it to both
-    assert int(answer.rows[0]["n"]) == count(oxigraph, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert int(answer.rows[0]["n"]) == int(oxigraph.query(query).rows[0]["n"])
 
 
 @pytest.mark.parametrize("term", [URIRef("http://example.org/> } ; DROP ALL ; <x"), URIRef("relative"),
@@ -90,7 +90,7 @@ def test_every_named_query_gives_the_same_answer_as_pyoxigraph(remote, oxigraph,
 def test_without_a_dataset_the_default_graph_is_the_built_graphs(remote, oxigraph, virtuoso):
     graphs = remote.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").rows
     assert sorted(str(r["g"]) for r in graphs) == virtuoso.graphs
-    everything = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    everything = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
     assert count(remote, everything) == count(oxigraph, everything)
     # Virtuoso's own graphs are not there (Virtuoso 7.2 would match this pattern once, with nothing bound).
     assert remote.query(f"ASK {{ GRAPH <{VIRTRDF}> {{ ?s ?p ?o }} }}").boolean is False

@@ -136,6 +136,16 @@ def test_the_row_caps_mark_the_answer_truncated(remote):
     assert len(whole.rows) == 10 and not whole.truncated
 
 
+def test_the_endpoint_says_when_the_store_cut_the_answer(virtuoso, built_settings):
+    from web import create_app
+
+    app = create_app({"build_dir": str(built_settings.build_path), "engine": "remote",
+                      "remote_endpoint": virtuoso.url, "rate_limit": 0, "max_rows": 10 * MAX_ROWS})
+    response = app.test_client().get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    assert response.status_code == 200 and response.headers["X-Result-Truncated"] == "true"
+    assert len(response.get_json()["results"]["bindings"]) == MAX_ROWS
+
+
 def test_past_the_time_limit_the_answer_is_503(virtuoso):
     engine = RemoteEngine(virtuoso.url, virtuoso.graphs, 1.0)
     started = time.monotonic()

@@ -2,7 +2,8 @@
 
 Blueprints: ``pages`` (the pages people read), ``sparql`` (the SPARQL 1.1 endpoint) and ``api`` (JSON for
 programs: similar actions). Resources: the built
-artifact, the query worker pool, the rate limiter and the error handlers. ``sdsf serve`` runs it under gunicorn.
+artifact, the query worker pool (with ``engine = remote``, the SPARQL store it sends queries to instead), the
+rate limiter and the error handlers. ``sdsf serve`` runs it under gunicorn.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyoxigraph as ox
@@ -29,7 +30,8 @@ from .search import (
     Glossary,
     own_text,
 )
-from .store import Engine
+from .store import Engine, OxigraphEngine
+from .store_load import has_union_default_graph
 from .textnorm import analyse, fold, words
 
 SCHEMES = parse_named_query("search-schemes", """
@@ -110,33 +112,25 @@ class _Collector:
         self.themes.append(themes)
 
 
+class StoreEngine(OxigraphEngine):
+    """The engine over a store being written (the build's), instead of one opened read-only."""
+
+    def __init__(self, store: ox.Store):  # noqa: D107 - no read-only store opened
+        self.store = store
+        self.union: dict[str, Any] = {} if has_union_default_graph(store) else {"use_default_graph_as_union": True}
+
+
 def _rows(engine: Engine, query: str) -> Iterator[dict]:
     """The rows of a SELECT query as plain strings, streamed straight from pyoxigraph when it is the engine."""
     store = getattr(engine, "store", None)
     if not isinstance(store, ox.Store):
         yield from ({k: str(v) for k, v in row.items()} for row in engine.query(query).rows)
         return
-    solutions = store.query(query, use_default_graph_as_union=True)
+    solutions = store.query(query, **getattr(engine, "union", {"use_default_graph_as_union": True}))
     assert isinstance(solutions, ox.QuerySolutions)
     names = [v.value for v in solutions.variables]
     for solution in solutions:
         yield {name: value.value for name in names if (value := solution[name]) is not None}
-
-
-def _elements(engine: Engine, base_iri: str, collector: _Collector) -> None:
-    """Every plan element, one scheme at a time (the query's ``?scheme`` bound by a VALUES clause)."""
-    query = named_queries()["search-elements"].text
-    if base_iri != DEFAULT_BASE:
-        query = query.replace("<" + DEFAULT_BASE, "<" + base_iri)
-    head, where, tail = query.partition("WHERE {")
-    if not where:  # not a query we can bind: all at once
-        for row in _rows(engine, query):
-            collector.add(row)
-        return
-    tail = tail.replace("ORDER BY ?element", "")  # the elements are put in order afterwards
-    for scheme in _schemes(engine, base_iri):
-        for row in _rows(engine, f"{head}{where}\n  VALUES ?scheme {{ <{scheme}> }}{tail}"):
-            collector.add(row)
 
 
 def _schemes(engine: Engine, base_iri: str) -> list[str]:
@@ -146,6 +140,46 @@ def _schemes(engine: Engine, base_iri: str) -> list[str]:
         return sorted({q.object.value for q in store.quads_for_pattern(None, in_scheme, None, None)
                        if isinstance(q.object, ox.NamedNode)})
     return [str(row["scheme"]) for row in run_query(engine, SCHEMES, base_iri=base_iri).rows]
+
+
+class IndexBuilder:
+    """Reads the plan elements of schemes as they are added to the store, then writes the index."""
+
+    def __init__(self, engine: Engine, base_iri: str = DEFAULT_BASE):
+        self.engine = engine
+        self.glossary = load_glossary(engine, base_iri)
+        self.collector = _Collector(self.glossary)
+        self.done: set[str] = set()
+        query = named_queries()["search-elements"].text
+        if base_iri != DEFAULT_BASE:
+            query = query.replace("<" + DEFAULT_BASE, "<" + base_iri)
+        self.query = query
+        self.head, self.where, tail = query.partition("WHERE {")
+        self.tail = tail.replace("ORDER BY ?element", "")  # the elements are put in order afterwards
+
+    def add_schemes(self, schemes: Iterable[str]) -> None:
+        """Index the plan elements of these schemes (each scheme once; all its elements must be in the store)."""
+        if not self.where:  # not a query we can bind: all elements at once, in write()
+            return
+        for scheme in schemes:
+            if scheme not in self.done:
+                self.done.add(scheme)
+                query = f"{self.head}{self.where}\n  VALUES ?scheme {{ <{scheme}> }}{self.tail}"
+                for row in _rows(self.engine, query):
+                    self.collector.add(row)
+
+    def write(self, folder: Path) -> int:
+        if not self.where:
+            for row in _rows(self.engine, self.query):
+                self.collector.add(row)
+        return _write(self.collector, folder)
+
+
+def write_index(engine: Engine, folder: Path, base_iri: str = DEFAULT_BASE) -> int:
+    """Build the index of the whole graph in ``engine`` into ``folder``; returns the number of elements."""
+    builder = IndexBuilder(engine, base_iri)
+    builder.add_schemes(_schemes(engine, base_iri))
+    return builder.write(folder)
 
 
 def _save(folder: Path, name: str, values: np.ndarray) -> None:
@@ -160,11 +194,8 @@ def _save_strings(folder: Path, name: str, values: list[str]) -> None:
     _save(folder, f"{name}-offsets", offsets)
 
 
-def write_index(engine: Engine, folder: Path, base_iri: str = DEFAULT_BASE) -> int:
-    """Build the index of the graph in ``engine`` into ``folder``; returns the number of elements."""
-    glossary = load_glossary(engine, base_iri)
-    collector = _Collector(glossary)
-    _elements(engine, base_iri, collector)
+def _write(collector: _Collector, folder: Path) -> int:
+    glossary = collector.glossary
     # An empty graph still gets a (useless but working) index: the vocabulary of the thesaurus.
     glossary_terms, _ = collector.counts(" ".join(" ".join(v) for v in glossary.labels.values()) or "vide")
     collector.analysed.clear()
@@ -192,6 +223,7 @@ def write_index(engine: Engine, folder: Path, base_iri: str = DEFAULT_BASE) -> i
         del rows, terms, counts, weights
     docs.clear()
     collector.docs.clear()
+    combined.sort_indices()  # sums in one order, however the elements came in
     norms = np.sqrt(np.asarray(combined.multiply(combined).sum(axis=1)).ravel())
     norms[norms == 0] = 1
     postings = sparse.csc_matrix(sparse.diags(1 / norms) @ combined)
@@ -203,8 +235,13 @@ def write_index(engine: Engine, folder: Path, base_iri: str = DEFAULT_BASE) -> i
     _save(folder, "postings-rows", postings.indices.astype(np.int32))
     _save(folder, "postings-weights", postings.data.astype(np.float32))
     del postings
-    _save(folder, "scheme", np.asarray(collector.scheme, dtype=np.int32)[order])
-    _save(folder, "type", np.asarray(collector.type, dtype=np.int8)[order])
+    schemes, types = sorted(collector.schemes), sorted(collector.types)
+    scheme_ids = np.empty(len(schemes), dtype=np.int32)
+    scheme_ids[[collector.schemes[s] for s in schemes]] = np.arange(len(schemes))
+    type_ids = np.empty(len(types), dtype=np.int8)
+    type_ids[[collector.types[t] for t in types]] = np.arange(len(types))
+    _save(folder, "scheme", scheme_ids[np.asarray(collector.scheme, dtype=np.int64)][order])
+    _save(folder, "type", type_ids[np.asarray(collector.type, dtype=np.int64)][order])
     themes = sorted({t for element in collector.themes for t in element} | set(glossary.theme_labels))
     theme_index = {t: i for i, t in enumerate(themes)}
     per_element = [collector.themes[i] for i in order]
@@ -216,8 +253,7 @@ def write_index(engine: Engine, folder: Path, base_iri: str = DEFAULT_BASE) -> i
         _save_strings(folder, name, [collector.strings[name][i] for i in order])
         collector.strings[name].clear()
     meta = {"format": FORMAT, "elements": size, "vocabulary": vocabulary,
-            "types": sorted(collector.types, key=collector.types.__getitem__), "themes": themes,
-            "schemes": [list(s) for s in sorted(collector.schemes, key=collector.schemes.__getitem__)],
+            "types": types, "themes": themes, "schemes": [list(s) for s in schemes],
             "glossary": glossary.to_json()}
     (folder / META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return size

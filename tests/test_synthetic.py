@@ -18,10 +18,13 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import RDFS
 
-from sdsf_graph import build
+from sdsf_graph import partition
 from sdsf_graph.build import build_graph, compile_dataset
 from sdsf_graph.namespaces import RDF, SDSF
+from sdsf_graph.parts import validate_by_parts
+from sdsf_graph.search_build import write_index
 from sdsf_graph.settings import load_settings
+from sdsf_graph.store import OxigraphEngine
 from sdsf_graph.validate import load_shapes, sort_findings, validate_graph
 
 from .conftest import ROOT
@@ -132,8 +135,8 @@ def findings(report):
 def test_synthetic_data_has_no_violation_and_parts_find_what_the_whole_graph_finds(small_plans, monkeypatch):
     out, _ = small_plans
     settings = settings_for(out)
-    monkeypatch.setattr(build, "WORKERS", 2)
-    by_parts = build._validate_by_parts(compile_dataset(settings), settings, SHAPES, None, batch_bytes=20_000)
+    monkeypatch.setattr(partition, "WORKERS", 2)
+    by_parts = validate_by_parts(compile_dataset(settings), settings, SHAPES, batch_bytes=20_000)
     assert by_parts is not None
     assert by_parts.count("Violation") == 0
     assert {f.shape.rsplit("#", 1)[1] for f in by_parts.findings} <= {
@@ -167,7 +170,7 @@ subaction:extra a sdsf:SubAction ;
 action:{action} sdsf:order 99 .
 """, encoding="utf-8")
     settings = settings_for(out)
-    by_parts = build._validate_by_parts(compile_dataset(settings), settings, SHAPES, None)
+    by_parts = validate_by_parts(compile_dataset(settings), settings, SHAPES)
     compiled = compile_dataset(settings)
     whole = validate_graph(compiled.union(), SHAPES, dict(compiled.graphs))
     sort_findings(whole)
@@ -177,8 +180,8 @@ action:{action} sdsf:order 99 .
 
 def test_build_by_parts_writes_every_graph(small_plans, tmp_path, monkeypatch):
     out, totals = small_plans
-    monkeypatch.setattr(build, "BATCH_BYTES", 20_000)
-    monkeypatch.setattr(build, "WORKERS", 2)
+    monkeypatch.setattr(partition, "BATCH_BYTES", 20_000)
+    monkeypatch.setattr(partition, "WORKERS", 2)
     manifest = build_graph(settings_for(out, tmp_path))
     assert manifest["validation"]["violations"] == 0
     assert len(manifest["graphs"]) == 2 + 2 + totals["schemes"] + 1  # ontology, thesaurus, reference, derived
@@ -189,3 +192,10 @@ def test_build_by_parts_writes_every_graph(small_plans, tmp_path, monkeypatch):
         dataset_graphs[graph.strip("<>")] = dataset_graphs.get(graph.strip("<>"), 0) + 1
     assert dataset_graphs == manifest["graphs"]
     assert json.loads((tmp_path / "build" / "manifest.json").read_text())["version"] == manifest["version"]
+    # The search index, read part by part during the validation, is the one read from the whole store.
+    whole = tmp_path / "whole-index"
+    assert write_index(OxigraphEngine(str(tmp_path / "build" / "store")), whole) > 100
+    written = sorted((tmp_path / "build" / "search-index").iterdir())
+    assert [f.name for f in written] == sorted(f.name for f in whole.iterdir())
+    for path in written:
+        assert path.read_bytes() == (whole / path.name).read_bytes(), path.name

@@ -360,7 +360,7 @@ def resolve_targets(data: Graph, shapes: Graph) -> dict[Node, set[Node]]:
 
 def with_explicit_targets(shapes: Graph, targets: dict[Node, set[Node]]) -> Graph:
     """A copy of the shapes whose targets are exactly ``targets`` (as sh:targetNode)."""
-    explicit = Graph()
+    explicit = Graph(store="SimpleMemory")
     for triple in shapes:
         if triple[1] not in TARGET_PROPERTIES and triple[1] != SH.target:
             explicit.add(triple)

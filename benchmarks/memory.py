@@ -4,7 +4,8 @@
 
 Every ``--interval`` seconds the command's process and all its descendants are read from ``/proc``: the tree's
 memory is the sum of their PSS (proportional set size, ``/proc/PID/smaps_rollup``: pages shared after a
-``fork`` counted once), the single-process figure their largest RSS. Linux only. The command's exit status is
+``fork`` counted once), the single-process figure their largest RSS; the CPU time is the command's and its
+waited-for descendants' (user + system). Linux only. The command's exit status is
 returned. With ``--log``, each sample (seconds, tree PSS MB, largest RSS MB, processes) is appended to FILE.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -82,8 +84,9 @@ def main() -> int:
     wall = time.monotonic() - start
     if log:
         log.close()
-    print(f"wall {wall:.1f} s; tree peak PSS {peak_pss / 1024:.0f} MB; largest process peak RSS "
-          f"{peak_rss / 1024:.0f} MB; exit {process.returncode}", file=sys.stderr)
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and the processes it waited for
+    print(f"wall {wall:.1f} s; CPU {used.ru_utime + used.ru_stime:.1f} s; tree peak PSS {peak_pss / 1024:.0f} MB; "
+          f"largest process peak RSS {peak_rss / 1024:.0f} MB; exit {process.returncode}", file=sys.stderr)
     return process.returncode
 
 

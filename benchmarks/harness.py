@@ -186,8 +186,8 @@ def canned_requests(build: Path) -> list[Request]:
                 continue
             value = param.default
             iri = URIRef(value).n3()
-            if param.type == "iri" and not engine.query(
-                    f"ASK {{ {{ {iri} ?p ?o }} UNION {{ ?s ?p {iri} }} UNION {{ GRAPH {iri} {{ ?s ?p ?o }} }} }}").boolean:
+            used = f"ASK {{ {{ {iri} ?p ?o }} UNION {{ ?s ?p {iri} }} UNION {{ GRAPH {iri} {{ ?s ?p ?o }} }} }}"
+            if param.type == "iri" and not engine.query(used).boolean:
                 value = samples[param.name]
             values[param.name] = value
         found.append(Request(name, "sparql", inline_terms(query.text, query.bindings(values))))

@@ -26,7 +26,9 @@ from pathlib import Path
 
 from harness import Client, Request, Server, canned_requests, machine, percentile, start_sdsf, start_virtuoso, stop
 
-SERVER_SETTINGS = {"query_time_limit": 120, "max_rows": 100000, "rate_limit": 0, "cache_max_age": 0}
+# No result cache: every request runs its query (the benchmark measures the engines, not the cache).
+SERVER_SETTINGS = {"query_time_limit": 120, "max_rows": 100000, "rate_limit": 0, "cache_max_age": 0,
+                   "result_cache_size": 0}
 LOCAL = {"oxigraph": {"workers": 2, "query_workers": 2}, "rdflib": {"workers": 1, "query_workers": 1}}
 
 

@@ -57,6 +57,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rate_limit", 120,
             "Requests per minute per client address (bursts of as many); past it, 429 with Retry-After. 0: no limit.",
             int),
+    Setting("result_cache_size", 64,
+            "Megabytes of answers each server process keeps in memory for the built graph it serves (the same "
+            "request is then answered without running its query again); 0: no cache.", int),
     Setting("cache_max_age", 300, "Seconds clients and proxies may reuse an answer (Cache-Control max-age).", int),
 )
 
@@ -119,7 +122,7 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
                             "(--remote-endpoint or SDSF_REMOTE_ENDPOINT)")
     if values["remote_endpoint"] and not str(values["remote_endpoint"]).startswith(("http://", "https://")):
         raise SettingsError(f"setting 'remote_endpoint' must be an http(s) URL, not {values['remote_endpoint']!r}")
-    for name in _POSITIVE + ("rate_limit", "cache_max_age"):
+    for name in _POSITIVE + ("rate_limit", "cache_max_age", "result_cache_size"):
         if values[name] < 0 or (name in _POSITIVE and values[name] == 0):
             raise SettingsError(f"setting {name!r} must be {'positive' if name in _POSITIVE else '0 or more'}, "
                                 f"not {values[name]!r}")

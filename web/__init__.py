@@ -27,6 +27,7 @@ from . import (
     pages,
     pool,
     ratelimit,
+    result_cache,
     similar,
     sparql,
 )
@@ -52,6 +53,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     errors.init_app(app)
     artifact.init_app(app, settings)
     pool.init_app(app, settings)
+    result_cache.init_app(app, settings)
     ratelimit.init_app(app, settings)
     app.register_blueprint(pages.bp)
     app.register_blueprint(sparql.bp)

@@ -17,7 +17,7 @@ from sdsf_graph.query_worker import QueryJob
 from sdsf_graph.settings import Settings
 from sdsf_graph.store import QueryResult
 
-from . import pool
+from . import artifact, pool, result_cache
 from .sparql import SETTINGS_KEY
 
 PAGE_ROWS = 50000  # the pages' own queries are bounded by the data, not by the endpoint's max_rows
@@ -47,8 +47,14 @@ def run(name: str, **params: str) -> QueryResult:
     defaults = {p.name: rebase(p.default) if p.type == "iri" else p.default
                 for p in query.params if p.default is not None}
     bindings: dict[str, Identifier] = query.bindings({**defaults, **params})
-    job = QueryJob(text, None, PAGE_ROWS, base, bindings)
-    return pool.current().run(job)
+    key = ("named", artifact.current().version, name, base, tuple(sorted((k, v.n3()) for k, v in bindings.items())))
+    cache = result_cache.current()
+    result: QueryResult | None = cache.get(key)
+    if result is None:
+        result = pool.current().run(QueryJob(text, None, PAGE_ROWS, base, bindings))
+        size = 200 + sum(80 + sum(len(v) for v in row.values()) for row in result.rows) + 200 * len(result.triples)
+        cache.put(key, result, size)
+    return result
 
 
 def rows(name: str, **params: str) -> list[dict[str, Identifier]]:

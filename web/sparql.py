@@ -17,7 +17,7 @@ from sdsf_graph.query_worker import QueryJob
 from sdsf_graph.settings import Settings
 from sdsf_graph.store import QueryDataset
 
-from . import artifact, pool
+from . import artifact, pool, result_cache
 from .errors import HTTPError
 from .negotiation import GRAPH, TABLES, Format, negotiate, offered
 from .protocol import Operation, read_operation
@@ -102,13 +102,20 @@ def endpoint() -> Response:
     tag = _etag(operation, fmt, settings)
     if request.if_none_match.contains_weak(tag):
         return _cacheable(Response(status=304), tag, settings)
-    dataset = _dataset(operation, checked.from_graphs, checked.from_named)
-    job = QueryJob(operation.query, dataset, settings.max_rows, settings.base_iri)
-    result = pool.current().run(job)
-    if TABLES[result.kind] is not TABLES[checked.form or "select"]:
-        fmt = _choose(result.kind, operation)
-    response = Response(fmt.serialise(result), content_type=fmt.content_type)
-    if result.truncated:
+    cache = result_cache.current()
+    kept = cache.get(tag)
+    if kept is None:
+        dataset = _dataset(operation, checked.from_graphs, checked.from_named)
+        job = QueryJob(operation.query, dataset, settings.max_rows, settings.base_iri)
+        result = pool.current().run(job)
+        if TABLES[result.kind] is not TABLES[checked.form or "select"]:
+            fmt = _choose(result.kind, operation)
+        body_bytes = fmt.serialise(result).encode("utf-8")
+        kept = (body_bytes, fmt.content_type, result.truncated)
+        cache.put(tag, kept, len(body_bytes))
+    body_bytes, content_type, truncated = kept
+    response = Response(body_bytes, content_type=content_type)
+    if truncated:
         response.headers["X-Result-Truncated"] = "true"
         response.headers["X-Result-Limit"] = str(settings.max_rows)
     return _cacheable(response, tag, settings)

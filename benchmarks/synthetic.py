@@ -330,7 +330,7 @@ class SchemeWriter:
         scheme.add("sdsf:legalBasis", *(f"legal:{t}" for t in legal if t in vocab.legal_texts))
         self._signatories(scheme)
         plan_themes = self._plan()
-        covered = [t for t in plan_themes if rng.random() < 0.5] or sorted(plan_themes)[:1]
+        covered = [t for t in sorted(plan_themes) if rng.random() < 0.5] or sorted(plan_themes)[:1]
         scheme.add("sdsf:coversField", _themes(covered))
         scheme.add("sdsf:transversalThread", *self._threads())
         scheme.add("sdsf:governanceBody", *self._governance())

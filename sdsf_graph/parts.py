@@ -158,6 +158,7 @@ def validate_by_parts(compiled: CompiledDataset, settings: Settings, shapes: Gra
     if components is None:
         return None
     batches = partition.batches(components, [f.size for f in facts], batch_bytes)
+    del facts, shared_subjects, shared_objects  # the main process keeps little while the workers run
     index_of = {id(source): i for i, source in enumerate(compiled.sources)}
     shared_derived = Graph()
     for triple in derive(shared):

@@ -64,20 +64,25 @@ def load_glossary(engine: Engine, base_iri: str = DEFAULT_BASE) -> Glossary:
 
 
 class _Collector:
-    """Term counts of the three documents of every element, and the elements' columns, in one pass."""
+    """Term counts of the three documents of every element, and the elements' columns, in one pass.
+
+    Everything per element is kept in integer arrays (terms and counts, scheme, type, themes) or as shared
+    strings (a label, a parent's label: one copy, however many elements repeat it); only the IRIs are many.
+    """
 
     def __init__(self, glossary: Glossary):
         self.glossary = glossary
         self.terms: dict[str, int] = {}
-        self.docs = {kind: (array("i"), array("i"), array("i")) for kind in KINDS}  # rows, terms, counts
+        self.docs = {kind: (array("i"), array("i"), array("i")) for kind in KINDS}  # lengths, term ids, counts
         self.analysed: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
         self.expanded: dict[str, str] = {}
+        self.shared: dict[str, str] = {}
         self.strings: dict[str, list[str]] = {name: [] for name in STRING_COLUMNS}
-        self.scheme: list[int] = []
-        self.type: list[int] = []
-        self.themes: list[list[str]] = []
+        self.scheme, self.type = array("i"), array("i")
+        self.theme_lengths, self.theme_ids = array("i"), array("i")
         self.types: dict[str, int] = {}
         self.schemes: dict[tuple[str, str, str, str], int] = {}
+        self.themes: dict[str, int] = {}
 
     def counts(self, text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
         found = self.analysed.get(text)
@@ -88,7 +93,6 @@ class _Collector:
         return found
 
     def add(self, row: dict) -> None:
-        row_index = len(self.scheme)
         label = str(row["label"])
         alts = [a for a in str(row.get("altLabels", "")).split("\n") if a]
         themes = sorted(t for t in str(row.get("themes", "")).split() if t)
@@ -100,16 +104,26 @@ class _Collector:
         theme_text = " ".join(lbl for t in themes for lbl in self.glossary.theme_labels.get(t, ()))
         for kind, text in zip(KINDS, (own, parent, theme_text), strict=True):
             terms, counts = self.counts(text)
-            rows, term_ids, term_counts = self.docs[kind]
-            rows.extend([row_index] * len(terms))
+            lengths, term_ids, term_counts = self.docs[kind]
+            lengths.append(len(terms))
             term_ids.extend(terms)
             term_counts.extend(counts)
-        for name, value in zip(STRING_COLUMNS, (str(row["element"]), label, parent, "\n".join(alts)), strict=True):
-            self.strings[name].append(value)
+        values = (str(row["element"]), label, parent, "\n".join(alts))
+        for name, value in zip(STRING_COLUMNS, values, strict=True):
+            self.strings[name].append(value if name == "iri" else self.shared.setdefault(value, value))
         scheme = (str(row["scheme"]), str(row["schemeLabel"]), str(row["code"]), str(row["departementLabel"]))
         self.scheme.append(self.schemes.setdefault(scheme, len(self.schemes)))
         self.type.append(self.types.setdefault(str(row["type"]).rsplit("#", 1)[-1], len(self.types)))
-        self.themes.append(themes)
+        self.theme_lengths.append(len(themes))
+        self.theme_ids.extend(self.themes.setdefault(t, len(self.themes)) for t in themes)
+
+
+def _sorted_ids(ids: dict) -> tuple[list, np.ndarray]:
+    """The keys of ``ids`` (key → number in order of arrival) sorted, and each old number's new one."""
+    keys = sorted(ids)
+    renumber = np.empty(len(keys), dtype=np.int32)
+    renumber[[ids[k] for k in keys]] = np.arange(len(keys), dtype=np.int32)
+    return keys, renumber
 
 
 class StoreEngine(OxigraphEngine):
@@ -200,29 +214,32 @@ def _write(collector: _Collector, folder: Path) -> int:
     glossary_terms, _ = collector.counts(" ".join(" ".join(v) for v in glossary.labels.values()) or "vide")
     collector.analysed.clear()
     collector.expanded.clear()
+    collector.shared.clear()
     size = len(collector.scheme)
     # Elements in IRI order: the server finds one by binary search, and ties are ranked in that order.
-    order = sorted(range(size), key=collector.strings["iri"].__getitem__)
-    position = np.empty(size, dtype=np.int64)
-    position[np.asarray(order, dtype=np.int64)] = np.arange(size)
+    order = np.asarray(sorted(range(size), key=collector.strings["iri"].__getitem__), dtype=np.int64)
+    position = np.empty(size, dtype=np.int32)
+    position[order] = np.arange(size, dtype=np.int32)
     # The vocabulary in alphabetical order, with the smoothed idf over the 3 × size + 1 documents.
-    vocabulary = sorted(collector.terms)
-    renumber = np.empty(len(vocabulary), dtype=np.int64)
-    renumber[[collector.terms[t] for t in vocabulary]] = np.arange(len(vocabulary))
-    docs = {kind: (position[np.frombuffer(rows, dtype=np.int32)], renumber[np.frombuffer(terms, dtype=np.int32)],
-                   np.frombuffer(counts, dtype=np.int32)) for kind, (rows, terms, counts) in collector.docs.items()}
-    frequency = np.bincount(np.concatenate([d[1] for d in docs.values()] + [renumber[list(glossary_terms)]]),
-                            minlength=len(vocabulary))
+    vocabulary, renumber = _sorted_ids(collector.terms)
+    counted = np.zeros(len(vocabulary), dtype=np.int64)
+    for _, ids, _ in collector.docs.values():
+        counted += np.bincount(np.frombuffer(ids, dtype=np.int32), minlength=len(vocabulary))
+    counted[list(glossary_terms)] += 1
+    frequency = np.empty_like(counted)
+    frequency[renumber] = counted
     idf = np.log((1 + 3 * size + 1) / (1 + frequency)) + 1
     combined = sparse.csr_matrix((size, len(vocabulary)), dtype=np.float64)
-    for (rows, terms, counts), factor in zip(docs.values(), FACTORS, strict=True):
-        weights = (1 + np.log(counts)) * idf[terms]
+    for kind, factor in zip(KINDS, FACTORS, strict=True):  # one kind at a time: a third of the arrays at once
+        length_array, term_array, count_array = collector.docs.pop(kind)
+        rows = np.repeat(position, np.frombuffer(length_array, dtype=np.int32))
+        terms = renumber[np.frombuffer(term_array, dtype=np.int32)]
+        weights = (1 + np.log(np.frombuffer(count_array, dtype=np.int32))) * idf[terms]
+        del length_array, term_array, count_array
         norms = np.sqrt(np.bincount(rows, weights * weights, minlength=size))
         weights = factor * weights / norms[rows]
         combined = combined + sparse.csr_matrix((weights, (rows, terms)), shape=(size, len(vocabulary)))
-        del rows, terms, counts, weights
-    docs.clear()
-    collector.docs.clear()
+        del rows, terms, weights
     combined.sort_indices()  # sums in one order, however the elements came in
     norms = np.sqrt(np.asarray(combined.multiply(combined).sum(axis=1)).ravel())
     norms[norms == 0] = 1
@@ -235,23 +252,25 @@ def _write(collector: _Collector, folder: Path) -> int:
     _save(folder, "postings-rows", postings.indices.astype(np.int32))
     _save(folder, "postings-weights", postings.data.astype(np.float32))
     del postings
-    schemes, types = sorted(collector.schemes), sorted(collector.types)
-    scheme_ids = np.empty(len(schemes), dtype=np.int32)
-    scheme_ids[[collector.schemes[s] for s in schemes]] = np.arange(len(schemes))
-    type_ids = np.empty(len(types), dtype=np.int8)
-    type_ids[[collector.types[t] for t in types]] = np.arange(len(types))
-    _save(folder, "scheme", scheme_ids[np.asarray(collector.scheme, dtype=np.int64)][order])
-    _save(folder, "type", type_ids[np.asarray(collector.type, dtype=np.int64)][order])
-    themes = sorted({t for element in collector.themes for t in element} | set(glossary.theme_labels))
-    theme_index = {t: i for i, t in enumerate(themes)}
-    per_element = [collector.themes[i] for i in order]
+    schemes, scheme_ids = _sorted_ids(collector.schemes)
+    types, type_ids = _sorted_ids(collector.types)
+    _save(folder, "scheme", scheme_ids[np.frombuffer(collector.scheme, dtype=np.int32)][order])
+    _save(folder, "type", type_ids[np.frombuffer(collector.type, dtype=np.int32)][order].astype(np.int8))
+    for theme in sorted(glossary.theme_labels):
+        collector.themes.setdefault(theme, len(collector.themes))
+    themes, theme_ids = _sorted_ids(collector.themes)
+    lengths = np.frombuffer(collector.theme_lengths, dtype=np.int32).astype(np.int64)
+    starts = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
     theme_ptr = np.zeros(size + 1, dtype=np.int64)
-    np.cumsum([len(t) for t in per_element], out=theme_ptr[1:])
+    np.cumsum(lengths[order], out=theme_ptr[1:])
+    picked = np.repeat(starts[:-1][order] - theme_ptr[:-1], lengths[order]) + np.arange(theme_ptr[-1])
     _save(folder, "themes-ptr", theme_ptr)
-    _save(folder, "themes-ids", np.asarray([theme_index[t] for ts in per_element for t in ts], dtype=np.int32))
+    _save(folder, "themes-ids", theme_ids[np.frombuffer(collector.theme_ids, dtype=np.int32)][picked])
     for name in STRING_COLUMNS:
-        _save_strings(folder, name, [collector.strings[name][i] for i in order])
-        collector.strings[name].clear()
+        column = collector.strings[name]
+        _save_strings(folder, name, [column[i] for i in order])
+        column.clear()
     meta = {"format": FORMAT, "elements": size, "vocabulary": vocabulary,
             "types": types, "themes": themes, "schemes": [list(s) for s in schemes],
             "glossary": glossary.to_json()}

@@ -24,7 +24,11 @@ DEPARTEMENT_CODE = re.compile(r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Loads the index built with the graph; an artifact without one (older build) serves no search (503)."""
+    """Opens the index built with the graph; an artifact without one (older build) serves no search (503).
+
+    The index's arrays are memory-mapped (``sdsf_graph.search``): opening it reads a small JSON file, a query
+    reads only the postings of its terms, and the server's processes share the pages the system caches.
+    """
     try:
         app.extensions[KEY] = load_index(settings.build_path)
     except ArtifactMissing:

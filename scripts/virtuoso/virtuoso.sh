@@ -13,7 +13,7 @@
 # DIR is the instance's folder (database, log, ini, dba password, import/), e.g. build/virtuoso.
 # Settings, from the environment when the instance is first started (then kept in DIR/instance.env):
 #   VIRTUOSO_HTTP_PORT (8890)  VIRTUOSO_ISQL_PORT (1111)  VIRTUOSO_MAX_ROWS (10000)
-#   VIRTUOSO_MAX_SECONDS (10)  VIRTUOSO_MAX_COST (60)     VIRTUOSO_BUFFERS (20000, about 160 MB)
+#   VIRTUOSO_MAX_SECONDS (10)  VIRTUOSO_MAX_COST (0: off)     VIRTUOSO_BUFFERS (20000, about 160 MB)
 # The SPARQL endpoint is http://127.0.0.1:$VIRTUOSO_HTTP_PORT/sparql; its anonymous user may only read.
 set -euo pipefail
 
@@ -62,7 +62,7 @@ instance() {  # instance DIR: sets DIR and the instance's settings
         ISQL_PORT=${VIRTUOSO_ISQL_PORT:-1111}
         MAX_ROWS=${VIRTUOSO_MAX_ROWS:-10000}
         MAX_SECONDS=${VIRTUOSO_MAX_SECONDS:-10}
-        MAX_COST=${VIRTUOSO_MAX_COST:-60}
+        MAX_COST=${VIRTUOSO_MAX_COST:-0}
         BUFFERS=${VIRTUOSO_BUFFERS:-20000}
         printf 'HTTP_PORT=%s\nISQL_PORT=%s\nMAX_ROWS=%s\nMAX_SECONDS=%s\nMAX_COST=%s\nBUFFERS=%s\n' \
             "$HTTP_PORT" "$ISQL_PORT" "$MAX_ROWS" "$MAX_SECONDS" "$MAX_COST" "$BUFFERS" > "$DIR/instance.env"

@@ -139,7 +139,7 @@ def to_json(result: QueryResult) -> str:
 
     bindings = [{k: encode(v) for k, v in row.items()} for row in result.rows]
     return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}},
-                      ensure_ascii=False, indent=1)
+                      ensure_ascii=False, separators=(",", ":"))
 
 
 def to_csv(result: QueryResult) -> str:

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -23,7 +24,7 @@ from rdflib.term import Identifier
 
 from sdsf_graph.errors import QueryError
 from sdsf_graph.settings import load_settings
-from sdsf_graph.store import QueryDataset, open_engine
+from sdsf_graph.store import QueryDataset, QueryResult, open_engine
 
 NETWORK_EVENTS = frozenset({"socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "urllib.Request"})
 
@@ -35,6 +36,24 @@ class QueryJob:
     max_rows: int
     base_iri: str  # resolves relative IRIs: the service-defined base is the graph's public base
     bindings: dict[str, Identifier] | None = None  # a named query's parameters, bound as RDF terms (pages)
+    # The endpoint's chosen serialisers, by kind of answer ("table": SELECT/ASK, "graph"): the worker then sends
+    # the serialised text, not the rows (pickling thousands of rdflib terms cost as much as the query itself).
+    serialisers: dict[str, Callable[[QueryResult], str]] | None = None
+
+
+@dataclass(frozen=True)
+class SerialisedResult:
+    kind: str  # "select" | "ask" | "graph"
+    body: str
+    truncated: bool
+
+
+def answer(job: QueryJob, result: QueryResult) -> QueryResult | SerialisedResult:
+    """The result as the job asks for it: serialised when it names a serialiser for this kind of answer."""
+    serialise = (job.serialisers or {}).get("graph" if result.kind == "graph" else "table")
+    if serialise is None:
+        return result
+    return SerialisedResult(result.kind, serialise(result), result.truncated)
 
 
 def _deny_network(event: str, args: tuple[Any, ...]) -> None:
@@ -66,16 +85,20 @@ def worker_main(conn: Connection, engine_name: str, build_dir: str) -> None:
         except (EOFError, OSError):
             return
         try:
-            answer: tuple[str, Any] = ("ok", engine.query(job.text, job.bindings, dataset=job.dataset,
-                                                     max_rows=job.max_rows, base_iri=job.base_iri))
+            reply: tuple[str, Any] = ("ok", answer(job, engine.query(job.text, job.bindings, dataset=job.dataset,
+                                                                   max_rows=job.max_rows, base_iri=job.base_iri)))
         except QueryError as exc:
-            answer = ("error", str(exc))
+            reply = ("error", str(exc))
         except Exception:
             traceback.print_exc(file=sys.stderr)  # to the server log, never to the client
-            answer = ("failed", "the engine failed on this query (the error is logged)")
-        conn.send(answer)
+            reply = ("failed", "the engine failed on this query (the error is logged)")
+        conn.send(reply)
 
 
 if __name__ == "__main__":
+    # Run from the module itself, not from __main__: the answers it pickles (SerialisedResult) must name their
+    # class as sdsf_graph.query_worker.SerialisedResult for the server to unpickle them.
+    from sdsf_graph.query_worker import worker_main as main
+
     fd, engine_arg, build_arg = sys.argv[1:4]
-    worker_main(Connection(int(fd)), engine_arg, build_arg)
+    main(Connection(int(fd)), engine_arg, build_arg)

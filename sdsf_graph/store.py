@@ -124,12 +124,16 @@ class OxigraphEngine:
             names = [v.value for v in answer.variables]
             solutions, truncated = _capped(answer, max_rows)
             rows = []
+            seen: dict[Any, Identifier] = {}  # answers repeat terms (a scheme on every row): convert each once
             for solution in solutions:
                 row = {}
                 for name in names:
                     value = solution[name]
                     if value is not None:
-                        row[name] = _to_rdflib(value)
+                        term = seen.get(value)
+                        if term is None:
+                            term = seen[value] = _to_rdflib(value)
+                        row[name] = term
                 rows.append(row)
             return QueryResult("select", variables=names, rows=rows, truncated=truncated)
         found, truncated = _capped(answer, max_rows)

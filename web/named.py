@@ -51,7 +51,9 @@ def run(name: str, **params: str) -> QueryResult:
     cache = result_cache.current()
     result: QueryResult | None = cache.get(key)
     if result is None:
-        result = pool.current().run(QueryJob(text, None, PAGE_ROWS, base, bindings))
+        ran = pool.current().run(QueryJob(text, None, PAGE_ROWS, base, bindings))
+        assert isinstance(ran, QueryResult)  # no serialiser asked: the rows themselves
+        result = ran
         size = 200 + sum(80 + sum(len(v) for v in row.values()) for row in result.rows) + 200 * len(result.triples)
         cache.put(key, result, size)
     return result

@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from flask import Flask, current_app
 
 from sdsf_graph.errors import QueryError
-from sdsf_graph.query_worker import QueryJob
+from sdsf_graph.query_worker import QueryJob, SerialisedResult, answer
 from sdsf_graph.remote import RemoteError
 from sdsf_graph.settings import Settings
 from sdsf_graph.store import QueryResult, open_engine
@@ -106,7 +106,7 @@ class QueryPool:
         if not self._closed:
             self._start_one()
 
-    def run(self, job: QueryJob) -> QueryResult:
+    def run(self, job: QueryJob) -> QueryResult | SerialisedResult:
         """Run a query in a worker; raises HTTPError 503 past the time limit, QueryError on a bad query."""
         self.start()
         try:
@@ -126,7 +126,7 @@ class QueryPool:
                             {"Retry-After": "1"}) from None
         self._idle.put(worker)
         if status == "ok":
-            result: QueryResult = payload
+            result: QueryResult | SerialisedResult = payload
             return result
         if status == "error":
             raise QueryError(payload)
@@ -152,12 +152,12 @@ class RemotePool:
     def start(self) -> None:
         """Nothing to start (the same calls as :class:`QueryPool`)."""
 
-    def run(self, job: QueryJob) -> QueryResult:
+    def run(self, job: QueryJob) -> QueryResult | SerialisedResult:
         """Run a query on the store; HTTPError 503 past the time limit or when cut by the store's, 502 when the
         store fails or cannot be reached; QueryError on a bad query."""
         try:
-            return self.engine.query(job.text, job.bindings, dataset=job.dataset, max_rows=job.max_rows,
-                                     base_iri=job.base_iri)
+            return answer(job, self.engine.query(job.text, job.bindings, dataset=job.dataset,
+                                                 max_rows=job.max_rows, base_iri=job.base_iri))
         except RemoteError as exc:
             headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
             raise HTTPError(exc.status, str(exc), headers) from None

@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+import memory
 from harness import Client, Request, Server, canned_requests, machine, percentile, start_sdsf, stop
 
 #: Shared queries whose national listing a page never asks for (the pages ask them narrowed, or not at all).
@@ -91,7 +92,12 @@ def main() -> int:
         address = dataclasses.replace(server, process=None)  # what a client process needs (picklable)
         jobs = [(address, requests, seed, args.warmup, args.seconds) for seed in range(args.clients)]
         with multiprocessing.get_context("spawn").Pool(args.clients) as pool:
-            runs = pool.map(client_run, jobs)
+            pending = pool.map_async(client_run, jobs)
+            peak = 0
+            while not pending.ready():  # the server's whole process tree (gunicorn, workers, query processes)
+                peak = max(peak, memory.sample(server.process.pid)[0] if server.process else 0)
+                pending.wait(0.5)
+            runs = pending.get()
     finally:
         stop(server)
     latencies = [t for r in runs for t in r["latencies"]]
@@ -107,12 +113,12 @@ def main() -> int:
         "requests": len(latencies), "per_second": round(len(latencies) / elapsed, 1),
         "p50_ms": round(percentile(latencies, 50) * 1000, 1), "p95_ms": round(percentile(latencies, 95) * 1000, 1),
         "p99_ms": round(percentile(latencies, 99) * 1000, 1), "max_ms": round(max(latencies) * 1000, 1),
-        "errors": errors}
+        "errors": errors, "server_peak_pss_mb": round(peak / 1024)}
     print(f"Machine: {figures['machine']}")
     print(f"{args.engine}, {args.clients} clients, mix '{args.mix}' ({len(requests)} distinct requests), "
           f"{elapsed:.0f} s: {len(latencies)} requests, **{figures['per_second']} requests/s**; latency p50 "
           f"{figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, max {figures['max_ms']} "
-          f"ms; errors: {errors or 'none'}")
+          f"ms; errors: {errors or 'none'}; server process tree peak PSS {figures['server_peak_pss_mb']} MB")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1), encoding="utf-8")
     return 0 if not errors else 1

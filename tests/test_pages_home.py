@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from web import named
+from web import create_app, named
 
 from .test_endpoint import BROWSER
 
@@ -100,7 +100,10 @@ def test_bad_parameters_get_400_and_a_message(client, query, message):
         assert response.status_code == 400 and message in response.text, url
 
 
-def test_text_from_the_graph_is_escaped(client, monkeypatch):
+def test_text_from_the_graph_is_escaped(built_settings, monkeypatch):
+    # An application without the result cache: the page must be rendered from the tampered rows.
+    app = create_app({"build_dir": str(built_settings.build_path), "rate_limit": 0, "result_cache_size": 0})
+    client = app.test_client()
     real = named.rows
 
     def tampered(name, **params):
@@ -111,5 +114,8 @@ def test_text_from_the_graph_is_escaped(client, monkeypatch):
         return rows
 
     monkeypatch.setattr(named, "rows", tampered)
-    html = client.get("/").text
+    try:
+        html = client.get("/").text
+    finally:
+        app.extensions["sdsf_pool"].close()
     assert "<b>Drôme</b>" not in html and "&lt;b&gt;Drôme&lt;/b&gt; &amp; co" in html

@@ -90,3 +90,20 @@ def test_least_recently_used_entries_go_first():
     assert cache.get("b") is None and cache.get("a") == "a" and cache.get("e") == "e"
     cache.put("huge", "x", 600)  # more than a quarter of the cache: not kept
     assert cache.get("huge") is None and cache.size <= 1000
+
+
+def test_whole_pages_are_kept_and_failures_are_not(cached):
+    app, client = cached
+    cache: ResultCache = app.extensions[KEY]
+    first = client.get("/compare", headers={"Accept": "text/html"})
+    hits = cache.hits
+    again = client.get("/compare", headers={"Accept": "text/html"})
+    assert first.status_code == again.status_code == 200 and again.data == first.data
+    assert cache.hits == hits + 1  # the whole page, not its queries one by one
+    twin = client.get("/compare", headers={"Accept": "application/json"})
+    assert twin.data != first.data  # Accept is part of the key
+    for _ in range(2):
+        assert client.get("/id/scheme/does-not-exist", headers={"Accept": "text/html"}).status_code == 404
+        assert client.get("/compare?dep=999", headers={"Accept": "text/html"}).status_code == 400
+    assert not any(key[0] == "page" and ("does-not-exist" in key[3] or "999" in key[3])
+                   for key in cache._entries if isinstance(key, tuple))

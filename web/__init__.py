@@ -55,6 +55,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     pool.init_app(app, settings)
     result_cache.init_app(app, settings)
     ratelimit.init_app(app, settings)
+    result_cache.init_pages(app, lambda: artifact.current().version)  # after the rate limiter: it still counts
     app.register_blueprint(pages.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(compare.bp)

@@ -3,7 +3,8 @@
 The graph changes only with a new build (a new artifact version, in every key), so an answer computed once is
 the answer for every later identical request: the endpoint keeps its serialised responses by their ETag (which
 covers the version, the engine, the query, the dataset, the format and the row cap), the pages their named
-queries' results by query and parameters. Least recently used entries go first past ``result_cache_size`` MB;
+queries' results by query and parameters, and their whole responses (:func:`init_pages`) by host, path, query
+string and Accept. Least recently used entries go first past ``result_cache_size`` MB;
 0 turns the cache off. Failures (time limit, bad query, store unreachable) are never kept.
 """
 
@@ -14,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app, request
 
 from sdsf_graph.settings import Settings
 
@@ -59,3 +60,37 @@ def init_app(app: Flask, settings: Settings) -> None:
 def current() -> ResultCache:
     cache: ResultCache = current_app.extensions[KEY]
     return cache
+
+
+#: Paths whose responses are not kept whole: the endpoint and the API keep their own answers, downloads and
+#: static files are files.
+NOT_KEPT = ("/sparql", "/api/", "/downloads", "/static/")
+
+
+def _page_key(version: str) -> tuple[str, ...]:
+    return ("page", version, request.host, request.full_path, request.headers.get("Accept", ""))
+
+
+def init_pages(app: Flask, version: Any) -> None:
+    """Keep the pages' whole 200 responses to GET (HTML and their twins); registered after the rate limiter."""
+
+    def kept(path: str) -> bool:  # a conditional request goes to the view, which answers 304 itself
+        return request.method == "GET" and not path.startswith(NOT_KEPT) and "If-None-Match" not in request.headers
+
+    @app.before_request
+    def _from_cache() -> Response | None:
+        if not kept(request.path):
+            return None
+        hit = current().get(_page_key(version()))
+        if hit is None:
+            return None
+        body, status, headers = hit
+        return Response(body, status=status, headers=headers)
+
+    @app.after_request
+    def _into_cache(response: Response) -> Response:
+        if kept(request.path) and response.status_code == 200 and not response.direct_passthrough:
+            body = response.get_data()
+            current().put(_page_key(version()), (body, response.status_code, list(response.headers.items())),
+                          len(body) + 500)
+        return response

@@ -38,9 +38,7 @@ def editor_text(query: NamedQuery) -> str:
              ] if optional else []
     if len(optional) == len(query.params):
         return _with_notes(text, notes)
-    defaults = {p.name: named.rebase(p.default) if p.type == "iri" else p.default
-                for p in query.params if p.default is not None}  # an optional parameter stays a variable
-    bound = query.bindings(defaults)
+    bound = query.bindings(named.default_values(query))  # an optional parameter stays a variable
     text = inline_terms(text, bound)
     values = ", ".join(f"{n} = {written(t)}" for n, t in bound.items())
     notes.insert(0, "# Paramètres (valeurs par défaut, à modifier) : " + values)

@@ -6,10 +6,8 @@ Read once per process from the store (the named graph of ``ontology/thesaurus.tt
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
-from flask import current_app
 from rdflib import DCTERMS, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 from rdflib.term import Node
@@ -20,7 +18,6 @@ from . import named
 from .links import href, local_parts
 
 KEY = "sdsf_thesaurus"
-_LOCK = threading.Lock()
 SCHEME_ORDER = ("themes", "institution-types", "glossary", "roles")
 LINKS = (("broader", SKOS.broader, "générique"), ("narrower", SKOS.narrower, "spécifique"),
          ("related", SKOS.related, "associé"), ("replaced_by", DCTERMS.isReplacedBy, "remplacé par"),
@@ -110,11 +107,4 @@ class Thesaurus:
 
 def current() -> Thesaurus:
     """The thesaurus of this application, read from the store on first use."""
-    found: Thesaurus | None = current_app.extensions.get(KEY)
-    if found is None:
-        with _LOCK:
-            found = current_app.extensions.get(KEY)
-            if found is None:
-                graph = named.source_graph("ontology/thesaurus")
-                found = current_app.extensions[KEY] = Thesaurus(graph)
-    return found
+    return named.loaded_once(KEY, lambda: Thesaurus(named.source_graph("ontology/thesaurus")))

@@ -7,10 +7,9 @@ through the query pool), so they follow the ``base_iri`` setting. Reused terms t
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
-from flask import current_app, url_for
+from flask import url_for
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
@@ -22,7 +21,6 @@ from . import named
 from .links import href, term_fragment
 
 KEY = "sdsf_vocabulary"
-_LOCK = threading.Lock()
 
 _EXTERNAL = {
     "rdf:type": "type", "rdfs:label": "libellé", "rdfs:comment": "commentaire", "rdfs:seeAlso": "voir aussi",
@@ -147,11 +145,4 @@ class Vocabulary:
 
 def current() -> Vocabulary:
     """The vocabulary of this application, read from the store on first use."""
-    found: Vocabulary | None = current_app.extensions.get(KEY)
-    if found is None:
-        with _LOCK:
-            found = current_app.extensions.get(KEY)
-            if found is None:
-                graph = named.source_graph("ontology/sdsf")
-                found = current_app.extensions[KEY] = Vocabulary(graph, named.base_iri())
-    return found
+    return named.loaded_once(KEY, lambda: Vocabulary(named.source_graph("ontology/sdsf"), named.base_iri()))

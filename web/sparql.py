@@ -100,8 +100,6 @@ def endpoint() -> Response:
                           settings.max_query_depth, settings.base_iri)
     fmt = _choose(checked.form or "select", operation)
     tag = _etag(operation, fmt, settings)
-    table = negotiate(TABULAR, request.headers.get("Accept"), operation.formats)
-    graph = negotiate(GRAPH, request.headers.get("Accept"), operation.formats)
     if request.if_none_match.contains_weak(tag):
         return _cacheable(Response(status=304), tag, settings)
     cache = result_cache.current()
@@ -110,7 +108,9 @@ def endpoint() -> Response:
         dataset = _dataset(operation, checked.from_graphs, checked.from_named)
         # The worker serialises the answer in the negotiated format (for either kind of answer: the query's form
         # as read by the gate is a guess); a kind with no acceptable format comes back as rows, refused below.
-        serialisers = {kind: chosen.serialise for kind, chosen in (("table", table), ("graph", graph)) if chosen}
+        accept = request.headers.get("Accept")
+        serialisers = {kind: chosen.serialise for kind, formats in (("table", TABULAR), ("graph", GRAPH))
+                       if (chosen := negotiate(formats, accept, operation.formats))}
         job = QueryJob(operation.query, dataset, settings.max_rows, settings.base_iri, serialisers=serialisers)
         result = pool.current().run(job)
         if TABLES[result.kind] is not TABLES[checked.form or "select"]:

@@ -31,6 +31,7 @@ from rdflib import URIRef  # noqa: E402
 
 from sdsf_graph.inline import inline_terms  # noqa: E402
 from sdsf_graph.query import named_queries, run_query  # noqa: E402
+from sdsf_graph.remote import allow_dataset_headers  # noqa: E402
 from sdsf_graph.settings import load_settings  # noqa: E402
 from sdsf_graph.store import open_engine  # noqa: E402
 
@@ -71,8 +72,7 @@ class Client:
 
     def __init__(self, server: Server, timeout: float = 120.0):
         self.server = server
-        # Virtuoso echoes each dataset graph as a response header: over http.client's default limit of 100.
-        http.client._MAXHEADERS = max(http.client._MAXHEADERS, 2 * len(server.graphs) + 100)  # type: ignore
+        allow_dataset_headers(len(server.graphs))  # Virtuoso echoes each of them as a response header
         parsed = urllib.parse.urlsplit(server.base)
         self.conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=timeout)
 

@@ -92,6 +92,16 @@ def _store_message(exc: BaseException) -> str:
     return " ".join(text.split())[:500]
 
 
+def allow_dataset_headers(graphs: int) -> None:
+    """Let http.client read the answer to a query sent with ``graphs`` dataset graphs.
+
+    Virtuoso echoes each dataset graph as a response header (X-SPARQL-default-graph, -named-graph): a national
+    graph's 265 graphs make 530 headers, over http.client's limit of 100 (which SPARQLWrapper's urllib uses).
+    The limit is process-wide; it is only ever raised, to what the dataset needs.
+    """
+    http.client._MAXHEADERS = max(http.client._MAXHEADERS, 2 * graphs + 100)  # type: ignore[attr-defined]
+
+
 class RemoteEngine:
     name = "remote"
 
@@ -103,10 +113,7 @@ class RemoteEngine:
         self.url, self.graphs, self.time_limit = url, sorted(graphs), time_limit
         self.max_length, self.max_depth = max_length, max_depth
         self.store_time_limit = store_time_limit or time_limit
-        # Virtuoso echoes each dataset graph as a response header (X-SPARQL-default-graph, -named-graph): a
-        # national graph's 265 graphs make 530 headers, over http.client's limit of 100 (which SPARQLWrapper's
-        # urllib uses). The limit is process-wide; it is only ever raised, to what the dataset needs.
-        http.client._MAXHEADERS = max(http.client._MAXHEADERS, 2 * len(self.graphs) + 100)  # type: ignore[attr-defined]
+        allow_dataset_headers(len(self.graphs))
 
     def query(self, text: str, bindings: dict[str, Identifier] | None = None, dataset: QueryDataset | None = None,
               max_rows: int | None = None, base_iri: str | None = None) -> QueryResult:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from rdflib import URIRef  # noqa: E402
 
 from sdsf_graph.inline import inline_terms  # noqa: E402
-from sdsf_graph.query import named_queries, run_query  # noqa: E402
+from sdsf_graph.query import NamedQuery, named_queries, run_query  # noqa: E402
 from sdsf_graph.remote import allow_dataset_headers  # noqa: E402
 from sdsf_graph.settings import load_settings  # noqa: E402
 from sdsf_graph.store import open_engine  # noqa: E402
@@ -162,7 +162,7 @@ def stop(server: Server) -> None:
         subprocess.run(["bash", str(VIRTUOSO), *server.stop_args], capture_output=True, timeout=120)
 
 
-def _sample_values(build: Path) -> dict[str, str]:
+def sample_values(build: Path) -> dict[str, str]:
     """Values present in this graph for the parameters whose defaults name real (non-synthetic) resources."""
     engine = open_engine(load_settings({"build_dir": str(build)}, environ={}), "oxigraph")
     queries = named_queries()
@@ -174,13 +174,15 @@ def _sample_values(build: Path) -> dict[str, str]:
             "code": str(scheme["code"])}
 
 
-def canned_requests(build: Path) -> list[Request]:
-    """Every shared query (national form, and narrowed as the pages ask it), the search, and the pages."""
+def query_cases(build: Path, build_only: bool = False,
+                samples: dict[str, str] | None = None) -> list[tuple[str, NamedQuery, dict[str, str]]]:
+    """Every shared query with parameter values from ``build``'s graph: its national form, and narrowed by its
+    optional parameters as the pages ask it (``name [param]``); the build's own queries when ``build_only``."""
     engine = open_engine(load_settings({"build_dir": str(build)}, environ={}), "oxigraph")
-    samples = _sample_values(build)
-    found: list[Request] = []
+    samples = samples or sample_values(build)
+    found: list[tuple[str, NamedQuery, dict[str, str]]] = []
     for name, query in named_queries().items():
-        if name in BUILD_ONLY:
+        if name in BUILD_ONLY and not build_only:
             continue
         values: dict[str, str] = {}
         for param in query.params:
@@ -192,11 +194,19 @@ def canned_requests(build: Path) -> list[Request]:
             if param.type == "iri" and not engine.query(used).boolean:
                 value = samples[param.name]
             values[param.name] = value
-        found.append(Request(name, "sparql", inline_terms(query.text, query.bindings(values))))
+        found.append((name, query, values))
         if any(p.default is None and p.name in samples for p in query.params):
             narrowed = {**values, **{p.name: samples[p.name] for p in query.params if p.default is None}}
-            found.append(Request(f"{name} [{', '.join(p.name for p in query.params if p.default is None)}]",
-                                 "sparql", inline_terms(query.text, query.bindings(narrowed))))
+            found.append((f"{name} [{', '.join(p.name for p in query.params if p.default is None)}]", query,
+                          narrowed))
+    return found
+
+
+def canned_requests(build: Path) -> list[Request]:
+    """Every shared query (national form, and narrowed as the pages ask it), the search, and the pages."""
+    samples = sample_values(build)
+    found = [Request(name, "sparql", inline_terms(query.text, query.bindings(values)))
+             for name, query, values in query_cases(build, samples=samples)]
     ours = ("oxigraph", "rdflib", "remote")
     base = json.loads((build / "manifest.json").read_text(encoding="utf-8"))["base_iri"]
     scheme_path, action_path = ("/" + samples[k].removeprefix(base) for k in ("scheme", "action"))

@@ -3,10 +3,11 @@
 The synthetic national graph (``benchmarks/synthetic.py``: 101 départements, 2-3 schemes each, about 500,000
 quads) is generated and built once for the module. Each shared ``.rq`` query runs with its default parameters
 (a value from the graph where the default names a real scheme the synthetic graph does not hold), and again
-narrowed by its optional parameters, through the server's own query worker pool with a hard time limit: a
-query shape that is pathological at national scale (a FILTER NOT EXISTS over a property path took minutes where
-MINUS took a millisecond) is killed at the limit and fails here, long before a user meets it. The same queries
-then run on the project's Virtuoso loaded with the same graph (remote engine, same limit).
+narrowed by its optional parameters (the cases of benchmarks/harness.py), through the server's own query worker
+pool with a hard time limit: a query shape that is pathological at national scale (a FILTER NOT EXISTS over a
+property path took minutes where MINUS took a millisecond) is killed at the limit and fails here, long before a
+user meets it. The same queries then run on the project's Virtuoso loaded with the same graph (remote engine,
+same limit).
 
 rdflib, the reference engine, is not run here: parsing the national graph alone takes it about a minute per
 process, and it is not meant for serving at this scale (benchmarks/queries.py measures it).
@@ -14,11 +15,11 @@ process, and it is not meant for serving at this scale (benchmarks/queries.py me
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
-from rdflib import URIRef
 from rdflib.term import Identifier
 
 from sdsf_graph.build import build_graph
@@ -26,10 +27,10 @@ from sdsf_graph.query import NamedQuery, named_queries
 from sdsf_graph.query_worker import QueryJob
 from sdsf_graph.remote import RemoteEngine
 from sdsf_graph.settings import load_settings
-from sdsf_graph.store import OxigraphEngine
 from web.pool import QueryPool
 
 from .conftest import ROOT
+from .test_benchmarks import load_harness
 from .virtuoso_fixture import SCRIPT, free_port, virtuoso_available
 
 TIME_LIMIT = 10.0  # seconds; the slowest shared query takes about 2 s here, a pathological shape minutes
@@ -49,35 +50,15 @@ def national(tmp_path_factory):
     return settings, manifest
 
 
-def _sample(engine: OxigraphEngine) -> dict[str, Identifier]:
-    """The scheme with the largest plan, its département code, for parameters naming what the graph lacks."""
-    row = engine.query("PREFIX sdsf: <https://w3id.org/sdsf/def#> PREFIX igeo: <http://rdf.insee.fr/def/geo#> "
-                       "SELECT ?scheme ?code WHERE { ?scheme sdsf:actionCount ?n ; sdsf:departement/igeo:codeINSEE "
-                       "?code } ORDER BY DESC(?n) ?scheme LIMIT 1").rows[0]
-    return {"scheme": row["scheme"], "resource": row["scheme"], "code": row["code"]}
-
-
-def _cases(engine: OxigraphEngine) -> list[tuple[str, NamedQuery, dict[str, Identifier]]]:
-    sample = _sample(engine)
-    cases = []
-    for name, query in QUERIES.items():
-        bound = query.bindings()
-        for key, term in list(bound.items()):
-            if isinstance(term, URIRef) and not engine.query(
-                    f"ASK {{ {{ {term.n3()} ?p ?o }} UNION {{ ?s ?p {term.n3()} }} UNION "
-                    f"{{ GRAPH {term.n3()} {{ ?s ?p ?o }} }} }}").boolean:
-                bound[key] = sample[key]
-        cases.append((name, query, bound))
-        optional = {p.name: sample[p.name] for p in query.params if p.default is None}
-        if optional:
-            cases.append((f"{name} {sorted(optional)}", query, {**bound, **optional}))
-    return cases
+def _cases(settings) -> list[tuple[str, NamedQuery, dict[str, Identifier]]]:
+    """The benchmarks' cases (benchmarks/harness.py), build-only queries included, their values bound as terms."""
+    cases = load_harness().query_cases(settings.build_path, build_only=True)
+    return [(name, query, query.bindings(values)) for name, query, values in cases]
 
 
 def test_every_shared_query_answers_on_the_national_graph_within_the_time_limit(national):
     settings, manifest = national
-    engine = OxigraphEngine(str(settings.build_path / "store"))
-    cases = _cases(engine)
+    cases = _cases(settings)
     pool = QueryPool("oxigraph", str(settings.build_path), 1, TIME_LIMIT)
     answered, slow = {}, []
     try:
@@ -108,8 +89,6 @@ def test_every_shared_query_answers_on_virtuoso_within_the_time_limit(national, 
            "VIRTUOSO_MAX_SECONDS": str(int(TIME_LIMIT)), "VIRTUOSO_MAX_COST": "0", "VIRTUOSO_BUFFERS": "40000"}
 
     def script(*args: str) -> None:
-        import os
-
         done = subprocess.run(["bash", str(SCRIPT), *args], env={**os.environ, **env}, capture_output=True,
                               text=True, timeout=600)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -119,7 +98,7 @@ def test_every_shared_query_answers_on_virtuoso_within_the_time_limit(national, 
         script("load", str(folder), str(settings.build_path / "sdsf.nq"))
         remote = RemoteEngine(f"http://127.0.0.1:{http}/sparql", sorted(manifest["graphs"]), TIME_LIMIT)
         failed = []
-        for name, query, bindings in _cases(OxigraphEngine(str(settings.build_path / "store"))):
+        for name, query, bindings in _cases(settings):
             try:
                 result = remote.query(query.text, bindings, max_rows=ROWS, base_iri=settings.base_iri)
             except Exception as exc:  # RemoteError 503 past the time limit, or the store's refusal

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 
 from sdsf_graph.settings import Settings
 
@@ -71,7 +71,7 @@ def _page_key(version: str) -> tuple[str, ...]:
     return ("page", version, request.host, request.full_path, request.headers.get("Accept", ""))
 
 
-def init_pages(app: Flask, version: Any) -> None:
+def init_pages(app: Flask, version: Callable[[], str]) -> None:
     """Keep the pages' whole 200 responses to GET (HTML and their twins); registered after the rate limiter."""
 
     def kept(path: str) -> bool:  # a conditional request goes to the view, which answers 304 itself
@@ -85,11 +85,13 @@ def init_pages(app: Flask, version: Any) -> None:
         if hit is None:
             return None
         body, status, headers = hit
+        g.sdsf_page_from_cache = True  # not put back by _into_cache
         return Response(body, status=status, headers=headers)
 
     @app.after_request
     def _into_cache(response: Response) -> Response:
-        if kept(request.path) and response.status_code == 200 and not response.direct_passthrough:
+        if (kept(request.path) and response.status_code == 200 and not response.direct_passthrough
+                and not g.get("sdsf_page_from_cache")):
             body = response.get_data()
             current().put(_page_key(version()), (body, response.status_code, list(response.headers.items())),
                           len(body) + 500)

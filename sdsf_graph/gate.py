@@ -1,28 +1,47 @@
-"""The gate every query passes before an engine sees it: a small SPARQL lexer, no parser.
+"""The gate every query passes before an engine sees it: it decides on the *parsed* query, never on words.
 
-It skips strings, IRIs and comments, and refuses what a read-only public endpoint must not run:
-SPARQL Update (in any form), ``SERVICE`` (the engines would open outbound connections), ``FROM`` /
-``FROM NAMED`` naming a graph the store does not hold (rdflib would fetch it from the web), queries longer
-than ``max_query_length`` bytes (413) or nested deeper than ``max_query_depth`` (400).
+Three steps, cheapest first:
 
-The text is lexed twice: as written (what pyoxigraph parses, expanding ``\\uXXXX`` only inside strings and
-IRIs) and with every ``\\uXXXX`` expanded first (what rdflib parses: ``\\u0053ERVICE`` is ``SERVICE`` to
-it). A construct either reading shows is refused, so neither engine can be smuggled past the gate.
+1. **Bounds on the text** (a lexer, no parser): at most ``max_query_length`` bytes (413), brackets nested at most
+   ``max_query_depth`` deep (400), and at most ``max_query_terms`` keywords and operators in any one group,
+   expression or list (400). The last bound keeps the engines' recursive parsers within their stack: pyoxigraph's
+   query process dies on 4,000 ``MINUS {}`` or ``BIND`` in one group, 8,000 terms of a sum or 16,000 chained ``!``
+   (measured on pyoxigraph 0.5), so without it a visitor could kill query processes at will.
+2. **A real SPARQL 1.1 parser** (rdflib's grammar, the reference engine's own) reads the query, twice when the text
+   holds ``\\uXXXX`` escapes: as rdflib reads it (every escape expanded before parsing) and as pyoxigraph reads it
+   (escapes expanded only inside strings and IRIs). A text either reading cannot parse is refused (400): the
+   gate never passes through what it cannot read, engine extensions (``LATERAL``, Virtuoso's ``DEFINE``…)
+   included. The two readings must agree on the query's form and dataset.
+3. **The decision, on the parse**: any ``SERVICE`` anywhere in the algebra (sub-queries, ``EXISTS``, ``MINUS``…) is
+   refused (403), so are ``FROM`` / ``FROM NAMED`` naming a graph the store does not hold (rdflib would fetch it) and
+   any SPARQL Update (403). Glued keywords (``SERVICE:x``), comments, case and whitespace cannot hide anything: the
+   parser tokenises as the grammar says.
+
+What the gate accepts is described by :class:`CheckedQuery` (the form negotiates the answer's format; the graphs
+become the query's dataset). The gate is one layer of three: the query processes cannot open a network connection
+(:mod:`sdsf_graph.query_worker`) and the Virtuoso account refuses federation (``scripts/virtuoso``).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 from urllib.parse import urljoin
 
 from .errors import QueryError
 
 UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD"})
-QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 OPENING, CLOSING = frozenset("{(["), frozenset("})]")
+#: Punctuation counted as an operator by the terms bound (with every keyword).
+OPERATORS = frozenset("!+-*/&|=<>^.")
 READ_ONLY = "SPARQL Update is not accepted: this endpoint is read-only"
+QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "construct", "DescribeQuery": "describe"}
+DEFAULT_MAX_TERMS = 1000
 
 _PN_CHARS = r"[\w\-\u00B7\u0300-\u036F\u203F\u2040]"
 _PLX = r"(?:%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])"
@@ -43,10 +62,13 @@ TOKEN = re.compile(rf"""
   | (?P<other>.)
 """, re.VERBOSE | re.DOTALL)
 
+_ESCAPE = re.compile(_UCHAR)
 # rdflib expands these before parsing, anywhere in the text (its own pattern: 4 or 8 digits, any case).
 _RDFLIB_ESCAPE = re.compile(r"\\u([0-9a-f]{4}(?:[0-9a-f]{4})?)", re.IGNORECASE)
-_IRI_ESCAPE = re.compile(_UCHAR)
-_LOCAL_ESCAPE = re.compile(r"\\(.)")
+#: What an escape inside a string must stay written as, so that expanding it does not end the string.
+_ECHAR = {'"': '\\"', "'": "\\'", "\\": "\\\\", "\n": "\\n", "\r": "\\r"}
+_NOT_IN_IRI = frozenset('<>"{}|^`\\' + "".join(map(chr, range(0x21))))
+_PARSE_LOCK = threading.Lock()  # pyparsing's grammar objects are not documented as thread-safe
 
 
 class QueryRefused(QueryError):
@@ -56,88 +78,176 @@ class QueryRefused(QueryError):
         super().__init__(message)
         self.status = status
 
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses the query worker's socket intact
+        return (QueryRefused, (self.status, str(self)))
+
 
 @dataclass(frozen=True)
 class CheckedQuery:
-    form: str | None  # "select", "ask", "construct", "describe" (None: the engine will report the syntax error)
+    form: str  # "select", "ask", "construct" or "describe", as the parser reads it
     from_graphs: tuple[str, ...] = ()
     from_named: tuple[str, ...] = ()
     depth: int = 0
 
 
-@dataclass
-class _Reading:
-    words: list[str] = field(default_factory=list)
-    form: str | None = None
-    from_graphs: list[str] = field(default_factory=list)
-    from_named: list[str] = field(default_factory=list)
-    depth: int = 0
+@dataclass(frozen=True)
+class _Parsed:
+    form: str
+    services: int
+    from_graphs: tuple[str, ...]
+    from_named: tuple[str, ...]
 
 
 def _tokens(text: str) -> Iterator[tuple[str, str]]:
     for match in TOKEN.finditer(text):
-        kind = match.lastgroup or "other"
-        if kind not in ("space", "comment"):
-            yield kind, match.group()
+        yield match.lastgroup or "other", match.group()
+
+
+def _measure(text: str, max_depth: int, max_terms: int) -> tuple[int, set[str]]:
+    """Nesting depth and the bare words of the text; refuses past the depth or terms bound."""
+    depth, deepest, counts, words = 0, 0, [0], set()
+    for kind, value in _tokens(text):
+        if kind == "word":
+            words.add(value.upper())
+        elif kind != "other":
+            continue
+        if value in OPENING:
+            depth += 1
+            deepest = max(deepest, depth)
+            counts.append(0)
+            continue
+        if value in CLOSING:
+            if depth:
+                depth -= 1
+                counts.pop()
+            continue
+        if kind == "word" or value in OPERATORS:
+            counts[-1] += 1
+            if counts[-1] > max_terms:
+                raise QueryRefused(400, f"the query has more than {max_terms} keywords and operators in one group or "
+                                        f"expression; the limit is {max_terms} (split it, or use VALUES)")
+    if deepest > max_depth:
+        raise QueryRefused(400, f"the query is nested {deepest} levels deep; the limit is {max_depth}")
+    return deepest, words
 
 
 def _iri(token: str, base: str) -> str:
-    value = _IRI_ESCAPE.sub(lambda m: chr(int(m.group()[2:], 16)), token[1:-1])
+    """The IRI of an ``<…>`` token, escapes expanded and resolved against ``base`` (used by remote_text)."""
+    value = _ESCAPE.sub(lambda m: _char(m.group()), token[1:-1])
     return urljoin(base, value) if base else value
 
 
-def _read(text: str, base: str) -> _Reading:
-    """One pass over the tokens: words at any depth, the query form, dataset clauses, nesting depth."""
-    reading = _Reading()
-    prefixes: dict[str, str] = {}
-    tokens = list(_tokens(text))
-    depth = 0
-    for i, (kind, value) in enumerate(tokens):
-        if kind == "other":
-            depth += value in OPENING
-            depth = max(0, depth - (value in CLOSING))
-            reading.depth = max(reading.depth, depth)
-            continue
-        if kind != "word":
-            continue
-        word = value.upper()
-        reading.words.append(word)
-        following = tokens[i + 1:i + 3]
-        if word in QUERY_FORMS and reading.form is None and depth == 0:
-            reading.form = word.lower()
-        elif word == "BASE" and following and following[0][0] == "iri":
-            base = _iri(following[0][1], base)
-        elif word == "PREFIX" and len(following) == 2 and following[0][0] == "pname" and following[1][0] == "iri":
-            prefixes[following[0][1].split(":", 1)[0]] = _iri(following[1][1], base)
-        elif word == "FROM":
-            following += [("", "")] * (2 - len(following))
-            named = following[0][0] == "word" and following[0][1].upper() == "NAMED"
-            graph = _graph_name(following[1] if named else following[0], base, prefixes)
-            (reading.from_named if named else reading.from_graphs).append(graph)
-    return reading
-
-
 def _graph_name(token: tuple[str, str], base: str, prefixes: dict[str, str]) -> str:
+    """The graph IRI of a lexer token (an IRI or a prefixed name), as remote_text rewrites GRAPH clauses."""
     kind, value = token
     if kind == "iri":
         return _iri(value, base)
     if kind == "pname":
         prefix, _, local = value.partition(":")
         if prefix not in prefixes:
-            raise QueryRefused(400, f"FROM names {value}, but the prefix {prefix}: is not declared")
-        return prefixes[prefix] + _LOCAL_ESCAPE.sub(r"\1", local)
-    raise QueryRefused(400, "FROM and FROM NAMED must be followed by a graph IRI")
+            raise QueryRefused(400, f"{value} uses the prefix {prefix}:, which is not declared")
+        return prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+    raise QueryRefused(400, "a graph must be named by an IRI")
 
 
-def _expand_like_rdflib(text: str) -> str:
+def _as_pyoxigraph_reads(text: str) -> str:
+    """The text with its escapes expanded only inside strings and IRIs (where pyoxigraph expands them)."""
+    parts = []
+    for kind, value in _tokens(text):
+        if kind == "string" and "\\" in value:
+            value = _ESCAPE.sub(lambda m: (lambda c: _ECHAR.get(c, c))(_char(m.group())), value)
+        elif kind == "iri" and "\\" in value:
+            value = _ESCAPE.sub(lambda m: _iri_char(_char(m.group())), value)
+        parts.append(value)
+    return "".join(parts)
+
+
+def _char(escape: str) -> str:
     try:
-        return _RDFLIB_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+        return chr(int(escape[2:], 16))
     except (ValueError, OverflowError):
-        raise QueryRefused(400, "the query holds an invalid \\u escape") from None
+        raise QueryRefused(400, f"the query holds an invalid escape {escape}") from None
 
 
-def check_query(text: str, graphs: Collection[str], max_length: int, max_depth: int,
-                base_iri: str = "") -> CheckedQuery:
+def _iri_char(char: str) -> str:
+    if char in _NOT_IN_IRI:
+        raise QueryRefused(400, f"an IRI of the query holds an escaped {char!r}, which an IRI may not hold")
+    return char
+
+
+@lru_cache(maxsize=1)
+def _default_prefixes() -> dict[str, Any]:
+    """The prefixes the rdflib engine knows without PREFIX (its dataset's bindings): parsed the same here."""
+    from rdflib import Dataset
+
+    return {prefix: namespace for prefix, namespace in Dataset().namespaces()}
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    """Every node of a parsed query, iteratively (a deep parse must not exhaust Python's stack here)."""
+    stack, seen = [node], set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset) or type(item).__name__ == "ParseResults":
+            stack.extend(item)
+
+
+@lru_cache(maxsize=256)
+def _parse(text: str, base: str, rdflib_reading: bool) -> _Parsed | QueryRefused:
+    """One reading of the query by rdflib's SPARQL 1.1 grammar and algebra (cached: the pages repeat theirs)."""
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import Query, UpdateUnit, expandUnicodeEscapes
+
+    try:
+        source = expandUnicodeEscapes(text) if rdflib_reading else text
+        with _PARSE_LOCK:
+            tree = Query.parse_string(source, parse_all=True)
+            # SERVICE and FROM are looked for in the parse tree itself: rdflib's algebra is not faithful to it (a
+            # group holding only a FILTER NOT EXISTS { … SERVICE … } loses its SERVICE in translation)
+            syntax = [getattr(node, "name", None) for node in _walk(tree)]
+            parsed = translateQuery(tree, base=base or None, initNs=_default_prefixes())
+    except ParseBaseException as exc:
+        if _is_update(UpdateUnit, source):
+            return QueryRefused(403, READ_ONLY)
+        return QueryRefused(400, f"syntax error: at {exc.lineno}:{exc.col} (line {exc.lineno}, column {exc.col}), "
+                                f"{exc.msg} (read as SPARQL 1.1)")
+    except RecursionError:
+        return QueryRefused(400, "the query is too deeply nested to be read; simplify it")
+    except Exception as exc:  # rdflib's own errors (unknown prefix, invalid escape, wrong GROUP BY…)
+        return QueryRefused(400, f"the query cannot be read as SPARQL 1.1: {exc}")
+    algebra = parsed.algebra
+    services = syntax.count("ServiceGraphPattern") + sum(
+        1 for node in _walk(algebra) if getattr(node, "name", None) == "ServiceGraphPattern")
+    defaults, named = [], []
+    # (CompValue.get returns the key itself for a missing key: test with `in`)
+    for clause in (algebra["datasetClause"] if "datasetClause" in algebra else None) or ():
+        if "default" in clause:
+            defaults.append(str(clause["default"]))
+        if "named" in clause:
+            named.append(str(clause["named"]))
+    if len(defaults) + len(named) != syntax.count("DatasetClause"):
+        return QueryRefused(400, "the query's FROM clauses could not be read (write each as FROM <graph IRI>)")
+    return _Parsed(FORMS.get(algebra.name, "select"), services, tuple(defaults), tuple(named))
+
+
+def _is_update(grammar: Any, source: str) -> bool:
+    try:
+        with _PARSE_LOCK:
+            grammar.parse_string(source, parse_all=True)
+    except Exception:
+        return False
+    return True
+
+
+def check_query(text: str, graphs: Collection[str], max_length: int, max_depth: int, base_iri: str = "",
+                max_terms: int = DEFAULT_MAX_TERMS) -> CheckedQuery:
     """Refuse (raising :class:`QueryRefused`) what must not run; describe what may.
 
     ``graphs`` are the store's graphs (the only ones FROM may name); ``base_iri`` resolves relative IRIs, as the
@@ -146,19 +256,41 @@ def check_query(text: str, graphs: Collection[str], max_length: int, max_depth: 
     size = len(text.encode("utf-8", errors="replace"))
     if size > max_length:
         raise QueryRefused(413, f"the query is {size} bytes long; the limit is {max_length}")
-    expanded = _expand_like_rdflib(text)
-    readings = [_read(text, base_iri)] + ([_read(expanded, base_iri)] if expanded != text else [])
-    words = {w for r in readings for w in r.words}
-    if words & UPDATE_WORDS:
+    depth, words = _measure(text, max_depth, max_terms)
+    if words & UPDATE_WORDS:  # a quick, clear answer to update text; the parser below refuses it anyway
         raise QueryRefused(403, f"{READ_ONLY} (found {', '.join(sorted(words & UPDATE_WORDS))})")
-    if "SERVICE" in words:
+    escaped = _RDFLIB_ESCAPE.search(text) is not None
+    texts = [(_as_pyoxigraph_reads(text), False), (text, True)] if escaped else [(text, True)]
+    parses = [_parse(source, base_iri, rdflib_reading) for source, rdflib_reading in texts]
+    readings = [p for p in parses if isinstance(p, _Parsed)]
+    if any(r.services for r in readings) or "SERVICE" in words:
         raise QueryRefused(403, "SERVICE (federated query) is not allowed: this endpoint makes no outbound connections")
-    depth = max(r.depth for r in readings)
-    if depth > max_depth:
-        raise QueryRefused(400, f"the query is nested {depth} levels deep; the limit is {max_depth}")
+    refusals = sorted((p for p in parses if isinstance(p, QueryRefused)), key=lambda p: -p.status)
+    if refusals:  # the update first (403), then the syntax error; a new exception: the cached one keeps no traceback
+        raise QueryRefused(refusals[0].status, str(refusals[0]))
     foreign = sorted({g for r in readings for g in r.from_graphs + r.from_named} - set(graphs))
     if foreign:
         raise QueryRefused(403, "FROM and FROM NAMED may only name this store's graphs (listed in the service "
                                 f"description), not {', '.join('<' + g + '>' for g in foreign)}")
-    last = readings[-1]
-    return CheckedQuery(last.form or readings[0].form, tuple(last.from_graphs), tuple(last.from_named), depth)
+    first = readings[0]
+    if any((r.form, r.from_graphs, r.from_named) != (first.form, first.from_graphs, first.from_named)
+           for r in readings):
+        raise QueryRefused(400, "the query reads differently with and without its \\u escapes expanded; write the "
+                                "characters themselves")
+    return CheckedQuery(first.form, first.from_graphs, first.from_named, depth)
+
+
+@dataclass(frozen=True)
+class GateJob:
+    """A query to check, sent to a query process: reading a long query costs seconds of parsing, which must run
+    where the time limit, the memory bound and the network ban hold, not in the web process."""
+
+    text: str
+    graphs: tuple[str, ...]
+    max_length: int
+    max_depth: int
+    base_iri: str = ""
+    max_terms: int = DEFAULT_MAX_TERMS
+
+    def run(self) -> CheckedQuery:
+        return check_query(self.text, self.graphs, self.max_length, self.max_depth, self.base_iri, self.max_terms)

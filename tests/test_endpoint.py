@@ -283,7 +283,8 @@ def test_no_answer_ever_holds_a_traceback(app, built_settings):
         client.get("/sparql", query_string={"query": "ASK {", "format": "yaml"}),
         client.get("/no-such-page"),
     ]
-    assert [a.status_code for a in answers] == [500, 405, 415, 415, 415, 400, 400, 400, 400, 400, 406, 404]
+    # "ASK {" with format=yaml: the gate reads the query before the format is negotiated (400, not 406)
+    assert [a.status_code for a in answers] == [500, 405, 415, 415, 415, 400, 400, 400, 400, 400, 400, 404]
     for answer in answers:
         assert answer.mimetype == "text/plain"
         assert "Traceback" not in answer.text and 'File "' not in answer.text and "boom" not in answer.text

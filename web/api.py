@@ -3,7 +3,8 @@
     GET /api/similar?text=…&limit=10[&exclude_departement=CODE][&theme=IRI]
     GET /api/similar?iri=<plan element IRI>&limit=10      (leaves out the element's own département)
 
-The text is compared with the search index built with the graph; it never enters a SPARQL query.
+The text is compared with the search index built with the graph; it never enters a SPARQL query. Like
+``/sparql``, ``/api/`` is open to other sites (CORS, set in web/headers.py for both).
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from sdsf_graph.errors import ArtifactMissing, QueryError
 from sdsf_graph.search import MAX_TEXT, SimilarityIndex, load_index
 from sdsf_graph.settings import Settings
 
+from .errors import HTTPError, shown
+from .pagekit import whole_number
+
 bp = Blueprint("api", __name__, url_prefix="/api")
 KEY = "sdsf_search_index"
 MAX_LIMIT = 100
-DEPARTEMENT_CODE = re.compile(r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-46])$")
+DEPARTEMENT_CODE = re.compile(r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-46])\Z")  # \Z: no trailing \n
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -79,14 +83,12 @@ def similar_arguments() -> dict:
     if text is not None and len(text) > MAX_TEXT:
         raise QueryError(f"text longer than {MAX_TEXT} characters")
     try:
-        limit = int(args.get("limit", "10"))
-    except ValueError:
-        raise QueryError("limit must be a whole number") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
+        limit = whole_number(args.get("limit", "10"), "limit", 1, MAX_LIMIT)
+    except HTTPError as exc:
+        raise QueryError(str(exc)) from None
     exclude = args.get("exclude_departement") or None
     if exclude is not None and not DEPARTEMENT_CODE.match(exclude):
-        raise QueryError(f"exclude_departement: {exclude!r} is not a département code")
+        raise QueryError(f"exclude_departement: {shown(exclude)} is not a département code")
     theme = args.get("theme") or None
     if theme is not None and not theme.startswith(("http://", "https://")):
         raise QueryError("theme must be the IRI of a theme")
@@ -101,6 +103,4 @@ def similar() -> Response:
         return bad_request(str(exc))
     except SearchUnavailable as exc:
         return json_response({"error": str(exc)}, 503)
-    response = json_response(answer)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return json_response(answer)  # open to other sites, as /sparql is: web/headers.py

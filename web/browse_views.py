@@ -174,7 +174,8 @@ def departement_context(description: Description) -> dict:
 
 def natural(text: str) -> tuple:
     """A sort key that puts « …-1-2 » before « …-1-10 » (the source's order, as the IRIs number it)."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text))
+    return tuple((0, int(part), "") if part.isascii() and part.isdigit() else (1, 0, part)
+                 for part in re.split(r"([0-9]+)", text))
 
 
 def theme_context(description: Description) -> dict:

@@ -16,13 +16,14 @@ from typing import Any
 from flask import Blueprint, Response, abort, request, url_for
 
 from . import artifact, named
+from .errors import shown
 from .layout import Twin, render_page
 from .pagekit import Cell, Table, csv_response, heat, iri_path, json_response, wants_json
 
 bp = Blueprint("compare", __name__)
 
 MIN_SIDE, MAX_SIDE = 2, 5
-CODE = re.compile(r"^(\d{2,3}|2[AB])$")
+CODE = re.compile(r"[0-9]{2,3}|2[AB]")  # ASCII digits only, whole value (fullmatch)
 KINDS = (("scheme", "Schémas"), ("thread", "Fils conducteurs"), ("signatory", "Signataires"),
          ("governance", "Gouvernance"))
 
@@ -41,9 +42,11 @@ def _chosen(known: dict[str, dict]) -> list[str]:
     codes = list(dict.fromkeys(codes))  # the same département twice counts once
     if not codes:
         return []
-    unknown = [c for c in codes if not CODE.match(c) or c not in known]
-    if unknown:
-        raise BadChoice(f"code de département inconnu : {', '.join(unknown)} (codes INSEE : 01, 2A, 26, 971…)")
+    unknown = [c for c in codes if not CODE.fullmatch(c) or c not in known]
+    if unknown:  # each shown cut short, at most MAX_SIDE of them: the message never echoes a long request
+        listed = ", ".join(c if len(c) <= 12 else c[:11] + "…" for c in unknown[:MAX_SIDE])
+        more = f" et {len(unknown) - MAX_SIDE} autres" if len(unknown) > MAX_SIDE else ""
+        raise BadChoice(f"code de département inconnu : {listed}{more} (codes INSEE : 01, 2A, 26, 971…)")
     if not MIN_SIDE <= len(codes) <= MAX_SIDE:
         raise BadChoice(f"choisissez de {MIN_SIDE} à {MAX_SIDE} départements différents à comparer "
                         f"({len(codes)} demandé{'s' if len(codes) > 1 else ''})")
@@ -214,5 +217,5 @@ def table_csv(table: str) -> Response:
     builders = {"departements-themes": lambda: theme_matrix(known), "signataires": lambda: signatory_matrix(known),
                 "frise": lambda: timeline(known)[0]}
     if table not in builders:
-        abort(404, f"pas de tableau « {table} » : {', '.join([*builders, 'cote-a-cote'])}")
+        abort(404, f"pas de tableau {shown(table)} : {', '.join([*builders, 'cote-a-cote'])}")
     return csv_response(builders[table]())

@@ -6,7 +6,9 @@
 - ``/downloads/void.ttl``: ``void:Dataset`` + ``dcat:Dataset`` (title, description, licence, triples, SPARQL
   endpoint, data version, one ``dcat:distribution`` per file with its media type and size).
 
-The SPARQL service description names the same dataset (``sd:defaultDataset``, see web/service.py).
+The SPARQL service description names the same dataset (``sd:defaultDataset``, see web/service.py). Absolute
+URLs are on the ``public_url`` setting (web/public.py); without it, on the request's root, and void.ttl is then
+cached privately (``Vary: Host``).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from sdsf_graph.build import NQUADS, read_manifest
 from sdsf_graph.namespaces import PREFIXES
 
 from . import artifact, named
+from .errors import shown
 from .layout import Twin, render_page
 from .pagekit import json_response, wants_json
+from .public import absolute
 
 bp = Blueprint("downloads", __name__)
 KEY = "sdsf_downloads"
@@ -90,13 +94,13 @@ def sizes() -> dict[str, int]:
 
 
 def _url(name: str) -> str:
-    return url_for("downloads.file", name=name, _external=True)
+    return absolute("downloads.file", name=name)
 
 
 def void_graph() -> Graph:
     made, size = serialised(), sizes()
     manifest = read_manifest(named.settings()) or {}
-    void_url = url_for("downloads.void", _external=True)
+    void_url = absolute("downloads.void")
     dataset = URIRef(void_url + "#dataset")
     graph = Graph()
     for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dcterms", DCTERMS)):
@@ -111,14 +115,14 @@ def void_graph() -> Graph:
     graph.add((dataset, DCTERMS.license, URIRef(LICENCE)))
     graph.add((dataset, DCTERMS.language, URIRef("http://id.loc.gov/vocabulary/iso639-1/fr")))
     graph.add((dataset, VOID.triples, Literal(made.triples, datatype=XSD.integer)))
-    graph.add((dataset, VOID.sparqlEndpoint, URIRef(url_for("sparql.endpoint", _external=True))))
+    graph.add((dataset, VOID.sparqlEndpoint, URIRef(absolute("sparql.endpoint"))))
     graph.add((dataset, VOID.uriSpace, Literal(named.base_iri() + "id/")))
     graph.add((dataset, VOID.vocabulary, URIRef(named.base_iri() + "def#")))
     graph.add((dataset, DCAT3_VERSION, Literal(made.version)))
     graph.add((dataset, OWL.versionInfo, Literal(made.version)))
     if manifest.get("built_at"):
         graph.add((dataset, DCTERMS.modified, Literal(manifest["built_at"], datatype=XSD.dateTime)))
-    graph.add((dataset, DCAT.landingPage, URIRef(url_for("pages.home", _external=True))))
+    graph.add((dataset, DCAT.landingPage, URIRef(absolute("pages.home"))))
     for dump in DUMPS:
         distribution = URIRef(_url(dump.name))
         graph.add((dataset, VOID.dataDump, distribution))
@@ -135,7 +139,7 @@ def void_graph() -> Graph:
     graph.add((dataset, DCAT.distribution, service))
     graph.add((service, RDF.type, DCAT.Distribution))
     graph.add((service, DCTERMS.title, Literal("Point d'accès SPARQL 1.1", lang="fr")))
-    graph.add((service, DCAT.accessURL, URIRef(url_for("sparql.endpoint", _external=True))))
+    graph.add((service, DCAT.accessURL, URIRef(absolute("sparql.endpoint"))))
     return graph
 
 
@@ -174,7 +178,7 @@ def void() -> Response:
 def file(name: str) -> Response:
     dumps = {d.name: d for d in DUMPS}
     if name not in dumps:
-        return Response(f"pas de fichier « {name} » ; fichiers : {', '.join(dumps)}\n", status=404,
+        return Response(f"pas de fichier {shown(name)} ; fichiers : {', '.join(dumps)}\n", status=404,
                         content_type="text/plain; charset=utf-8")
     dump = dumps[name]
     data = (named.settings().build_path / NQUADS).read_bytes() if name == "sdsf.nq" else serialised().files[name]

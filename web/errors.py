@@ -22,6 +22,15 @@ class HTTPError(SDSFError):
         self.headers = headers or {}
 
 
+def shown(value: str, width: int = 60, quoted: bool = True) -> str:
+    """A value from the request as an error message quotes it: ``repr`` (control characters escaped), cut to
+    ``width`` characters; ``quoted=False`` leaves the quotes out. Error bodies are text/plain with ``nosniff``; a
+    long value is never echoed whole."""
+    text = repr(value[:width])
+    text = text if len(value) <= width else text[:-1] + "…" + text[-1]
+    return text if quoted else text[1:-1]
+
+
 def text_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     response = Response(message.rstrip() + "\n", status=status, content_type="text/plain; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"

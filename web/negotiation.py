@@ -1,21 +1,24 @@
 """Content negotiation as tables: media type -> serialiser, one table per kind of answer.
 
 The ``format`` parameter (a short name such as ``json``, ``tsv``, ``turtle``, or a media type) wins over
-``Accept``; ``Accept`` is read with its q-values (werkzeug), ties going to the first entry of the table.
+``Accept``; ``Accept`` is read with its q-values (RFC 9110 §12.5.1: each offer takes the q of the most specific
+range that matches it; media-type parameters other than q do not prevent a match — every answer is UTF-8), ties
+going to the more specific range, then to the first entry of the table. A malformed item is skipped, never the
+whole header; a header longer than ``MAX_ACCEPT`` bytes is refused (400).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
-
 from sdsf_graph.query import to_csv, to_json
 from sdsf_graph.results import to_rdf, to_tsv, to_xml
 from sdsf_graph.store import QueryResult
+
+from .errors import HTTPError
 
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 
@@ -66,6 +69,57 @@ GRAPH: tuple[Format, ...] = (
 TABLES = {"select": TABULAR, "ask": TABULAR, "construct": GRAPH, "describe": GRAPH, "graph": GRAPH}
 
 
+MAX_ACCEPT = 32768  # bytes of Accept read (gunicorn already refuses a header line over 8190)
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_ITEMS = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*"?)+')  # comma-separated, commas inside quotes kept
+_Q = re.compile(r"\s*[qQ]\s*=\s*([0-9]*\.?[0-9]*)\s*")
+
+
+def parse_accept(accept: str) -> list[tuple[str, str, float]]:
+    """The media ranges of an Accept header as (type, subtype, q), lower case, in order; malformed items skipped."""
+    if len(accept) > MAX_ACCEPT:
+        raise HTTPError(400, f"the Accept header is {len(accept)} bytes long; at most {MAX_ACCEPT} are read")
+    ranges = []
+    for match in _ITEMS.finditer(accept):
+        media, *params = match.group().split(";")
+        kind, slash, sub = media.strip().lower().partition("/")
+        if not (slash and _TOKEN.fullmatch(kind) and _TOKEN.fullmatch(sub)) or (kind == "*" and sub != "*"):
+            continue
+        q = 1.0
+        for param in params:
+            found = _Q.fullmatch(param)
+            if found:  # the first q= ends the media type's parameters; what follows is an accept-extension
+                try:
+                    q = float(found.group(1))
+                except ValueError:
+                    q = -1.0
+                break
+        if 0.0 <= q <= 1.0:
+            ranges.append((kind, sub, q))
+    return ranges
+
+
+def best_media_type(offers: Sequence[str], accept: str | None) -> str | None:
+    """The offer (a media type) the client prefers, or None when it accepts none; no header accepts the first."""
+    if not accept:
+        return offers[0] if offers else None
+    ranges = parse_accept(accept)
+    best, best_rank = None, (0.0, -1)
+    for offer in offers:
+        kind, _, sub = offer.lower().partition("/")
+        specificity, q = -1, 0.0
+        for r_kind, r_sub, r_q in ranges:
+            level = 2 if (r_kind, r_sub) == (kind, sub) else 1 if (r_kind, r_sub) == (kind, "*") else \
+                0 if r_kind == "*" else -1
+            if level < 0:  # this range does not match the offer
+                continue
+            if level > specificity or (level == specificity and r_q > q):
+                specificity, q = level, r_q
+        if q > 0 and (q, specificity) > best_rank:
+            best, best_rank = offer, (q, specificity)
+    return best
+
+
 def negotiate(formats: Sequence[Format], accept: str | None, requested: Sequence[str] = ()) -> Format | None:
     """The format to answer with, or None when nothing the client accepts is on offer."""
     if requested:
@@ -79,7 +133,7 @@ def negotiate(formats: Sequence[Format], accept: str | None, requested: Sequence
         return formats[0]
     # canonical media types first: a wildcard (text/*) picks one of them before any alias (text/xml)
     offers = [(fmt.media_type, fmt) for fmt in formats] + [(t, fmt) for fmt in formats for t in fmt.aliases]
-    best = parse_accept_header(accept, MIMEAccept).best_match([t for t, _ in offers])
+    best = best_media_type([t for t, _ in offers], accept)
     return next((fmt for t, fmt in offers if t == best), None)
 
 

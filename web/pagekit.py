@@ -16,8 +16,9 @@ from typing import Any
 from flask import Response, request, url_for
 from werkzeug.routing import BuildError
 
-from .errors import HTTPError
+from .errors import HTTPError, shown
 from .named import base_iri
+from .negotiation import best_media_type
 
 HEAT_LEVELS = 10  # CSS classes .heat-0 … .heat-9 (no inline style: the pages' CSP has no 'unsafe-inline')
 
@@ -97,10 +98,27 @@ PAGE_FORMATS = {"text/html": "html", "application/json": "json"}
 
 
 def wants_json() -> bool:
-    """``?format=json``, or an Accept header preferring JSON to HTML."""
+    """``?format=json``, or an Accept header preferring JSON to HTML (read as the endpoint reads it)."""
     if "format" in request.args:
         wanted = request.args["format"]
         if wanted not in PAGE_FORMATS.values():
-            raise HTTPError(400, f"format={wanted}: cette page existe en format=html ou format=json")
+            raise HTTPError(400, f"format={shown(wanted, 20, quoted=False)} : cette page existe en format=html ou "
+                                 "format=json")
         return wanted == "json"
-    return PAGE_FORMATS[request.accept_mimetypes.best_match(list(PAGE_FORMATS), "text/html")] == "json"
+    return PAGE_FORMATS[best_media_type(list(PAGE_FORMATS), request.headers.get("Accept")) or "text/html"] == "json"
+
+
+def whole_number(raw: str, name: str, low: int, high: int, label: str | None = None) -> int:
+    """A number parameter of a page or of the API: ASCII digits only (no sign, space, ``_`` or other script's
+    digits such as ``²`` or ``٣``, which ``str.isdigit`` or ``int`` would take), from ``low`` to ``high``; else
+    HTTPError 400 with a message in French and English. ``label`` names the parameter in French (``année``)."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= len(str(high)) and low <= int(raw) <= high:
+        return int(raw)
+    raise HTTPError(400, f"{label or name} invalide : {shown(raw)} (un nombre entier de {low} à {high}) — "
+                         f"{name} must be a whole number between {low} and {high}")
+
+
+def number_arg(name: str, low: int, high: int, default: int, label: str | None = None) -> int:
+    """The request's ``name`` parameter read by :func:`whole_number`; absent or empty: ``default``."""
+    raw = request.args.get(name, "")
+    return whole_number(raw, name, low, high, label) if raw else default

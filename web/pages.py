@@ -14,10 +14,10 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 
 from . import artifact, named
-from .errors import HTTPError
+from .errors import HTTPError, shown
 from .francemap import france_map
 from .layout import Twin, render_page
-from .pagekit import iri_path, json_response, local_name, safe_url, wants_json
+from .pagekit import iri_path, json_response, local_name, number_arg, safe_url, wants_json
 
 bp = Blueprint("pages", __name__)
 
@@ -51,16 +51,11 @@ def _choice(themes: dict[str, dict[str, Any]], schemes: list[dict]) -> Choice:
     args = request.args
     measure = args.get("measure", "schemes")
     if measure not in MEASURES:
-        raise HTTPError(400, f"mesure inconnue : {measure!r} (au choix : {', '.join(MEASURES)})")
-    raw_year = args.get("year", "")
-    year = _default_year(schemes)
-    if raw_year:
-        if not raw_year.isdigit() or not YEARS[0] <= int(raw_year) <= YEARS[1]:
-            raise HTTPError(400, f"année invalide : {raw_year!r} (une année entre {YEARS[0]} et {YEARS[1]})")
-        year = int(raw_year)
+        raise HTTPError(400, f"mesure inconnue : {shown(measure)} (au choix : {', '.join(MEASURES)})")
+    year = number_arg("year", *YEARS, default=_default_year(schemes), label="année")
     theme = args.get("theme", DEFAULT_THEME)
     if theme not in themes:
-        raise HTTPError(400, f"thème inconnu : {theme!r} (voir la liste des thèmes du thésaurus)")
+        raise HTTPError(400, f"thème inconnu : {shown(theme)} (voir la liste des thèmes du thésaurus)")
     return Choice(measure, year, theme)
 
 

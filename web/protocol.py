@@ -2,7 +2,9 @@
 
 GET with ``query=``; POST ``application/x-www-form-urlencoded`` with ``query=``; POST
 ``application/sparql-query`` with the query as the UTF-8 body. ``default-graph-uri`` and ``named-graph-uri``
-may be repeated (in the URL, or in the form). Any update operation is refused (403): this endpoint is read-only.
+may be repeated (in the URL, or in the form); each must be a valid absolute IRI (RFC 3987, as the engines read
+it: 400 otherwise), and the query with its graph IRIs is bounded by ``max_query_length`` (413). Any update
+operation is refused (403): this endpoint is read-only.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import pyoxigraph
 from flask import Request
 from werkzeug.datastructures import MultiDict
 
 from sdsf_graph.gate import READ_ONLY
 
-from .errors import HTTPError
+from .errors import HTTPError, shown
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
@@ -65,12 +68,31 @@ def _params(request: Request, max_length: int) -> tuple[MultiDict[str, str], str
     return MultiDict(request.args), _body_query(request, max_length)
 
 
-def _iris(params: MultiDict[str, str], name: str) -> tuple[str, ...]:
+def _iris(params: MultiDict[str, str], name: str, max_length: int) -> tuple[str, ...]:
+    """The values of ``default-graph-uri`` or ``named-graph-uri``: absolute IRIs that every engine can read (the
+    IRI parser of pyoxigraph, RFC 3987: ``a:%zz`` or ``http://[::1`` are refused here, never by an engine)."""
     values = tuple(params.getlist(name))
     for value in values:
+        size = len(value.encode("utf-8"))
+        if size > max_length:
+            raise HTTPError(413, f"a {name} is {size} bytes long; the limit is {max_length}")
         if not _ABSOLUTE_IRI.fullmatch(value):
-            raise HTTPError(400, f"{name} must be an absolute IRI, not {value!r}")
+            raise HTTPError(400, f"{name} must be an absolute IRI, not {shown(value)}")
+        try:
+            pyoxigraph.NamedNode(value)
+        except ValueError as exc:
+            raise HTTPError(400, f"{name} is not a valid IRI ({exc}): {shown(value)}") from None
     return values
+
+
+def _bounded(query: str | None, graphs: tuple[str, ...], max_length: int) -> None:
+    """The query and its graph IRIs together within ``max_length`` bytes (a query alone: the gate says it)."""
+    if not graphs:
+        return
+    size = len((query or "").encode("utf-8")) + sum(len(g.encode("utf-8")) for g in graphs)
+    if size > max_length:
+        raise HTTPError(413, f"the query and its {len(graphs)} graph IRIs are {size} bytes long; the limit is "
+                             f"{max_length}")
 
 
 def read_operation(request: Request, max_length: int) -> Operation:
@@ -89,5 +111,8 @@ def read_operation(request: Request, max_length: int) -> Operation:
         raise HTTPError(400, "no query: give it as query=… (form) or as the body (application/sparql-query)")
     if queries and not queries[0].strip():
         raise HTTPError(400, "the query is empty")
-    return Operation(queries[0] if queries else None, _iris(params, "default-graph-uri"),
-                     _iris(params, "named-graph-uri"), tuple(params.getlist("format")))
+    query = queries[0] if queries else None
+    default_graphs = _iris(params, "default-graph-uri", max_length)
+    named_graphs = _iris(params, "named-graph-uri", max_length)
+    _bounded(query, default_graphs + named_graphs, max_length)
+    return Operation(query, default_graphs, named_graphs, tuple(params.getlist("format")))

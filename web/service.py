@@ -1,8 +1,11 @@
-"""The SPARQL 1.1 Service Description of the endpoint (what a GET without a query returns to RDF clients)."""
+"""The SPARQL 1.1 Service Description of the endpoint (what a GET without a query returns to RDF clients).
+
+Its URLs (``sd:endpoint``, the VoID dataset) are on the ``public_url`` setting; without it, on the request's
+root, and the answer is then cached privately (web/public.py).
+"""
 
 from __future__ import annotations
 
-from flask import url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 from werkzeug.routing import BuildError
@@ -11,6 +14,7 @@ from sdsf_graph.settings import Settings
 
 from .artifact import Artifact
 from .negotiation import GRAPH, TABULAR
+from .public import absolute, rebased
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
@@ -18,7 +22,7 @@ ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
 
 def _void_dataset() -> URIRef | BNode:
     try:
-        return URIRef(url_for("downloads.void", _external=True) + "#dataset")
+        return URIRef(absolute("downloads.void") + "#dataset")
     except BuildError:
         return BNode()
 
@@ -29,7 +33,7 @@ def describe(endpoint: str, artifact: Artifact, settings: Settings) -> Graph:
     graph.bind("void", VOID)
     service = BNode()
     graph.add((service, RDF.type, SD.Service))
-    graph.add((service, SD.endpoint, URIRef(endpoint)))
+    graph.add((service, SD.endpoint, URIRef(rebased(endpoint))))
     graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
     graph.add((service, SD.feature, SD.UnionDefaultGraph))
     graph.add((service, SD.defaultEntailmentRegime, ENTAILMENT.Simple))

@@ -5,7 +5,8 @@ YASGUI (vendored in ``static/vendor/yasgui-4.2.28``) is bound to this endpoint, 
 preloaded and the shared ``.rq`` files offered as examples. Its start-up code is ``static/js/sparql-editor.js``;
 the configuration comes in a ``<script type="application/json">`` block, never as inline script. The page's CSP
 widens ``style-src`` only, for the styles YASGUI sets at run time; the features that would call other origins
-(prefix.cc and LOV autocompletion, CORS proxy, endpoint catalogue) are turned off by that script.
+(prefix.cc and LOV autocompletion, CORS proxy, endpoint catalogue) are turned off by that script. The endpoint's
+URL is on the ``public_url`` setting; without it, on the request's root, and the page is then private (web/public).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sdsf_graph.query import NamedQuery, named_queries
 
 from . import named  # module import: web.named imports web.sparql, which imports this module
 from .layout import CSP, render_page
+from .public import rebased
 
 EDITOR_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 DEFAULT_QUERY = """SELECT ?departement ?code ?nom WHERE {
@@ -66,6 +68,7 @@ def examples() -> list[dict]:
 
 
 def editor_page(endpoint: str) -> Response:
+    endpoint = rebased(endpoint)
     prefixes = {name: named.rebase(iri) for name, iri in PREFIXES.items()}
     declarations = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes.items())
     config = {"endpoint": endpoint, "prefixes": prefixes, "query": declarations + "\n" + DEFAULT_QUERY}

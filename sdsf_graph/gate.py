@@ -42,6 +42,9 @@ READ_ONLY = "SPARQL Update is not accepted: this endpoint is read-only"
 QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "construct", "DescribeQuery": "describe"}
 DEFAULT_MAX_TERMS = 1000
+XSD = "http://www.w3.org/2001/XMLSchema#"
+#: IRI schemes under which stores offer their own built-in functions (Virtuoso: bif:http_get fetches any URL).
+BUILTIN_SCHEMES = ("bif:", "sql:")
 
 _PN_CHARS = r"[\w\-\u00B7\u0300-\u036F\u203F\u2040]"
 _PLX = r"(?:%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])"
@@ -211,7 +214,8 @@ def _parse(text: str, base: str, rdflib_reading: bool) -> _Parsed | QueryRefused
             tree = Query.parse_string(source, parse_all=True)
             # SERVICE and FROM are looked for in the parse tree itself: rdflib's algebra is not faithful to it (a
             # group holding only a FILTER NOT EXISTS { … SERVICE … } loses its SERVICE in translation)
-            syntax = [getattr(node, "name", None) for node in _walk(tree)]
+            nodes = list(_walk(tree))
+            syntax = [getattr(node, "name", None) for node in nodes]
             parsed = translateQuery(tree, base=base or None, initNs=_default_prefixes())
     except ParseBaseException as exc:
         if _is_update(UpdateUnit, source):
@@ -222,12 +226,16 @@ def _parse(text: str, base: str, rdflib_reading: bool) -> _Parsed | QueryRefused
         return QueryRefused(400, "the query is too deeply nested to be read; simplify it")
     except Exception as exc:  # rdflib's own errors (unknown prefix, invalid escape, wrong GROUP BY…)
         return QueryRefused(400, f"the query cannot be read as SPARQL 1.1: {exc}")
+    foreign_code = _foreign_functions(nodes, _tree_prefixes(nodes))
+    if foreign_code:
+        return QueryRefused(403, f"{foreign_code}: this endpoint offers the SPARQL 1.1 functions and XSD casts only (a "
+                                 "store's own built-ins, such as Virtuoso's bif: and sql:, can reach the network)")
     algebra = parsed.algebra
     services = syntax.count("ServiceGraphPattern") + sum(
         1 for node in _walk(algebra) if getattr(node, "name", None) == "ServiceGraphPattern")
     defaults, named = [], []
-    # (CompValue.get returns the key itself for a missing key: test with `in`)
-    for clause in (algebra["datasetClause"] if "datasetClause" in algebra else None) or ():
+    # (CompValue.get returns the key itself for a missing key: the plain dict's get)
+    for clause in dict.get(algebra, "datasetClause") or ():
         if "default" in clause:
             defaults.append(str(clause["default"]))
         if "named" in clause:
@@ -235,6 +243,38 @@ def _parse(text: str, base: str, rdflib_reading: bool) -> _Parsed | QueryRefused
     if len(defaults) + len(named) != syntax.count("DatasetClause"):
         return QueryRefused(400, "the query's FROM clauses could not be read (write each as FROM <graph IRI>)")
     return _Parsed(FORMS.get(algebra.name, "select"), services, tuple(defaults), tuple(named))
+
+
+def _tree_prefixes(nodes: list[Any]) -> dict[str, str]:
+    prefixes = {prefix: str(namespace) for prefix, namespace in _default_prefixes().items()}
+    for node in nodes:
+        if getattr(node, "name", None) == "PrefixDecl":
+            prefixes[str(dict.get(node, "prefix") or "")] = str(dict.get(node, "iri"))
+    return prefixes
+
+
+def _foreign_functions(nodes: list[Any], prefixes: dict[str, str]) -> str:
+    """The first function call that is not an XSD cast, or IRI of a store's built-ins scheme, as written; ''."""
+    for node in nodes:
+        name = getattr(node, "name", None)
+        iri: Any = dict.get(node, "iri") if name == "Function" else node if name == "pname" else None
+        if iri is None:
+            continue
+        if getattr(iri, "name", None) == "pname":
+            written = f"{dict.get(iri, 'prefix') or ''}:{dict.get(iri, 'localname') or ''}"
+            resolved = prefixes.get(str(dict.get(iri, "prefix") or ""), "") + str(dict.get(iri, "localname") or "")
+        else:
+            written, resolved = f"<{iri}>", str(iri)
+        if resolved.lower().startswith(BUILTIN_SCHEMES):
+            return f"{written} (a store's built-in)"
+        if name == "Function" and not resolved.startswith(XSD):
+            return f"the function {written}"
+    for node in nodes:  # full IRIs anywhere (a magic predicate <bif:contains>…)
+        for value in node.values():
+            if isinstance(value, str) and type(value).__name__ == "URIRef" and value.lower().startswith(
+                    BUILTIN_SCHEMES):
+                return f"<{value}> (a store's built-in)"
+    return ""
 
 
 def _is_update(grammar: Any, source: str) -> bool:

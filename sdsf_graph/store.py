@@ -55,9 +55,6 @@ class Engine(Protocol):
               max_rows: int | None = None, base_iri: str | None = None) -> QueryResult: ...
 
 
-# rdflib would fetch a FROM graph it does not hold from the web; this process never does.
-rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
-
 T = TypeVar("T")
 
 
@@ -142,17 +139,28 @@ class OxigraphEngine:
 
 
 def _dataset_clause(dataset: QueryDataset) -> list[CompValue]:
-    """The dataset as rdflib's FROM / FROM NAMED clauses (it reads held graphs and, as set above, loads none)."""
+    """The dataset as rdflib's FROM / FROM NAMED clauses (it reads held graphs and, as its engine sets, loads none)."""
     clause = [CompValue("DatasetClause", default=URIRef(g)) for g in dataset.default_graphs]
     clause += [CompValue("DatasetClause", named=URIRef(g)) for g in dataset.named_graphs]
     # An empty clause would mean "the whole store" to rdflib; an empty dataset names one graph nobody holds.
     return clause or [CompValue("DatasetClause", named=URIRef("urn:x-sdsf:empty-dataset"))]
 
 
+def refuse_to_load_graphs() -> None:
+    """Make rdflib's SPARQL take a FROM / FROM NAMED graph it does not hold as empty, instead of fetching it
+    from the web (its default). The switch is rdflib's, for the whole process: set by every rdflib engine when
+    it opens, so that no query of this process, through this engine or any other rdflib graph, ever loads one."""
+    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+
+
 class RdflibEngine:
+    """The reference engine: the N-Quads in memory. Opening it switches off rdflib's loading of FROM graphs
+    (:func:`refuse_to_load_graphs`): a graph the store does not hold is empty, never fetched."""
+
     name = "rdflib"
 
     def __init__(self, nquads_path: str):
+        refuse_to_load_graphs()
         self.dataset = Dataset(default_union=True)
         self.dataset.parse(nquads_path, format="nquads")
 

@@ -154,3 +154,22 @@ def test_the_form_is_the_parsed_one(text, form):
         assert refusal(text).status == 400
     else:
         assert check(text).form == form
+
+
+@pytest.mark.parametrize("text", [
+    "PREFIX bif: <bif:> SELECT (bif:http_get('http://127.0.0.1:9/', 0) AS ?x) {}",
+    "SELECT (<bif:http_get>('http://127.0.0.1:9/') AS ?x) {}",
+    "PREFIX v: <sql:> SELECT * { FILTER NOT EXISTS { FILTER(v:anything(1)) } }",
+    "SELECT * { ?s <bif:contains> 'x' }",
+    "PREFIX ex: <http://example.org/fn#> SELECT (ex:fetch('http://127.0.0.1:9/') AS ?x) {}",
+])
+def test_store_builtins_and_unknown_functions_are_refused_403(text):
+    refused = refusal(text)
+    assert refused.status == 403 and "SPARQL 1.1 functions and XSD casts only" in str(refused)
+
+
+def test_xsd_casts_and_standard_functions_pass():
+    assert check("PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> "
+                 "SELECT (xsd:integer('1') AS ?n) (STRLEN('ab') AS ?l) (<http://www.w3.org/2001/XMLSchema#date>"
+                 "('2020-01-01') AS ?d) {}").form == "select"
+    assert check("PREFIX bif: <http://example.org/bif#> SELECT ?bif { BIND(1 AS ?bif) ?bif bif:p ?o }").form == "select"

@@ -50,3 +50,19 @@ def test_chains_within_the_bound_still_run(client):
     response = get(client, "SELECT (" + "+".join(["1"] * 900) + " AS ?x) {}", "application/sparql-results+json")
     assert response.status_code == 200
     assert response.get_json()["results"]["bindings"][0]["x"]["value"] == "900"
+
+
+def test_reading_a_query_is_bounded_by_the_time_limit_in_a_query_process(built_settings):
+    """rdflib's grammar takes seconds on a long expression: the gate reads it in a query process, killed at the time
+    limit like a query, while the web process answers others."""
+    from web import create_app
+
+    app = create_app({"build_dir": str(built_settings.build_path), "rate_limit": 0, "query_time_limit": 1})
+    try:
+        client = app.test_client()
+        slow = "SELECT * { VALUES ?x {" + " 1" * 30000 + "} }"  # ~4 s of parsing here, 60 KB, within the bounds
+        response = client.post("/sparql", data=slow.encode(), content_type="application/sparql-query")
+        assert response.status_code == 503 and "time limit" in response.text
+        assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    finally:
+        app.extensions["sdsf_pool"].close()

@@ -267,10 +267,10 @@ def test_gate_agrees_with_the_engine_on_every_generated_query(listener):
     assert counts["service"] + counts["from"] > HOSTILE_COUNT // 3
 
 
-@pytest.fixture(scope="module")
-def server(built_settings, tmp_path_factory):
-    live = start_server(built_settings.build_path, "oxigraph", tmp_path_factory.mktemp("fuzz") / "server.log",
-                        rate_limit=0, query_time_limit=5)
+@pytest.fixture(scope="module", params=["oxigraph", "rdflib"])
+def server(request, built_settings, tmp_path_factory):
+    live = start_server(built_settings.build_path, request.param, tmp_path_factory.mktemp("fuzz") / "server.log",
+                        rate_limit=0, query_time_limit=5, max_client_queries=0)
     yield live
     stop_server(live)
 
@@ -291,7 +291,7 @@ def test_live_server_refuses_every_hostile_query_and_opens_no_connection(server,
     seen = listener.take()
     hostile, safe = statuses["hostile"], statuses["safe"]
     refused = sum(1 for s in hostile if 400 <= s < 500)
-    print(f"fuzz: {len(hostile)} hostile queries sent, {refused} refused with 4xx "
+    print(f"fuzz ({server.engine}): {len(hostile)} hostile queries sent, {refused} refused with 4xx "
           f"({sorted(set(hostile))}), {len(safe)} look-alikes answered {sorted(set(safe))}, "
           f"connections seen by the listener: {seen}")
     assert seen == 0

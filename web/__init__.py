@@ -22,11 +22,15 @@ from . import (
     compare,
     downloads,
     errors,
+    fairness,
+    headers,
     links,
     ontology,
     pages,
     pool,
+    public,
     ratelimit,
+    requestguard,
     result_cache,
     similar,
     sparql,
@@ -55,7 +59,11 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     pool.init_app(app, settings)
     result_cache.init_app(app, settings)
     ratelimit.init_app(app, settings)
+    fairness.init_app(app, settings)  # after the rate limiter: a refused request takes no place
+    requestguard.init_app(app, settings)
+    headers.init_app(app)  # nosniff, CSP and CORS on every answer; a URL bounded like a body
     result_cache.init_pages(app, lambda: artifact.current().version)  # after the rate limiter: it still counts
+    public.init_app(app)  # after the page cache: a Host-bound answer is marked private before it is kept
     app.register_blueprint(pages.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(compare.bp)

@@ -4,24 +4,86 @@ A token bucket per client address (capacity ``rate_limit``, refilled at ``rate_l
 shared memory created with the application: gunicorn forks its workers from the preloaded application, so
 every worker process of one server counts against the same buckets. Clients are hashed into a fixed table; two
 clients sharing a slot reset each other's bucket, which errs on the side of letting requests through.
+
+The client is :func:`client_address` (shared with the per-client query limit of :mod:`web.fairness`): the
+connection's peer, or, when that peer is one of ``trusted_proxies``, the right-most address of
+``X-Forwarded-For`` that is not itself a trusted proxy. IPv6 clients are counted per /64 (one subscriber's
+network: a single host can take any address in it).
 """
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
+import ipaddress
 import math
 import multiprocessing
 import time
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 from sdsf_graph.settings import Settings
 
 from .errors import text_response
 
 SLOTS = 4096
+TRUSTED_KEY = "sdsf_trusted_proxies"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def trusted_networks(setting: str) -> tuple[Network, ...]:
+    """The networks of the ``trusted_proxies`` setting (addresses or CIDR, separated by commas or spaces)."""
+    return tuple(ipaddress.ip_network(item, strict=False) for item in setting.replace(",", " ").split())
+
+
+def _address(text: str) -> Address | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [v6]:port, as some proxies write it
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:  # v4:port
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _key(address: Address) -> str:
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def client_address(environ: dict[str, Any], trusted: tuple[Network, ...]) -> str:
+    """Who is asking: the peer's address, or the right-most X-Forwarded-For address not itself a trusted proxy
+    when the peer is a trusted proxy (each proxy appends the address it was reached from; only the right-most
+    entries, written by proxies we trust, can be believed). IPv6 addresses are given as their /64."""
+    peer_text = str(environ.get("REMOTE_ADDR") or "")
+    peer = _address(peer_text)
+    if peer is None:
+        return peer_text or "unknown"
+    if not trusted or not any(peer in network for network in trusted):
+        return _key(peer)
+    hops = [hop for value in (environ.get("HTTP_X_FORWARDED_FOR") or "").split(",") if (hop := value.strip())]
+    client = peer
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:  # not an address: a trusted proxy would not write it, so stop at what we know
+            break
+        client = address
+        if not any(address in network for network in trusted):
+            break
+    return _key(client)
+
+
+def current_client() -> str:
+    """The client of the current request (:func:`client_address` with the application's trusted proxies)."""
+    return client_address(request.environ, current_app.extensions.get(TRUSTED_KEY, ()))
 
 
 class RateLimiter:
@@ -51,6 +113,7 @@ class RateLimiter:
 
 
 def init_app(app: Flask, settings: Settings) -> None:
+    app.extensions[TRUSTED_KEY] = trusted_networks(settings.trusted_proxies)
     if settings.rate_limit <= 0:
         return
     limiter = RateLimiter(settings.rate_limit)
@@ -60,7 +123,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     def _limit() -> Response | None:
         if request.endpoint == "static":
             return None
-        seconds = limiter.wait(request.remote_addr or "unknown")
+        seconds = limiter.wait(current_client())
         if seconds > 0:
             return text_response(429, f"too many requests: this endpoint answers {settings.rate_limit} requests "
                                       f"per minute per client; retry in {math.ceil(seconds)} s",

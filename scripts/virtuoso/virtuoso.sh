@@ -14,7 +14,8 @@
 # Settings, from the environment when the instance is first started (then kept in DIR/instance.env):
 #   VIRTUOSO_HTTP_PORT (8890)  VIRTUOSO_ISQL_PORT (1111)  VIRTUOSO_MAX_ROWS (10000)
 #   VIRTUOSO_MAX_SECONDS (10)  VIRTUOSO_MAX_COST (0: off)     VIRTUOSO_BUFFERS (20000, about 160 MB)
-# The SPARQL endpoint is http://127.0.0.1:$VIRTUOSO_HTTP_PORT/sparql; its anonymous user may only read.
+# The SPARQL endpoint is http://127.0.0.1:$VIRTUOSO_HTTP_PORT/sparql; its anonymous user may only read, and may
+# not query another endpoint (SERVICE) nor fetch a URL (start and load revoke it; see deny_federation).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -86,10 +87,50 @@ isql() {  # isql SQL...: runs as dba; fails on an SQL error
     [ -z "$out" ] || echo "$out"
 }
 
+deny_federation() {  # the public endpoint's account may not query other endpoints (SERVICE) nor fetch URLs
+    # The endpoint runs as the SQL user SPARQL. SERVICE needs SELECT on DB.DBA.SPARQL_SINV_2 and EXECUTE on
+    # DB.DBA.SPARQL_SINV_IMP, which come with the roles SPARQL_SPONGE (granted to SPARQL when the Sponger
+    # cartridges are installed) and SPARQL_SELECT_FED (later versions); SPARQL_LOAD_SERVICE_DATA (part of
+    # SPARQL_SELECT in 7.2) loads a remote endpoint's description; the SPARQL_REXEC procedures (granted to
+    # SPARQL_SELECT) send a query to a remote endpoint. All revoked, on every start and load (idempotent: a grant
+    # or role that does not exist in this version is skipped). The ini sends any outbound HTTP to a closed port.
+    local statement grantee object
+    for statement in '"SPARQL_SPONGE"' '"SPARQL_SELECT_FED"' '"SPARQL_LOAD_SERVICE_DATA"'; do
+        for grantee in '"SPARQL"' '"SPARQL_SELECT"' '"SPARQL_UPDATE"'; do
+            isql "REVOKE $statement FROM $grantee;" >/dev/null 2>&1 || true
+        done
+    done
+    for grantee in '"SPARQL"' '"SPARQL_SELECT"' '"SPARQL_UPDATE"' 'public'; do
+        isql "REVOKE SELECT ON DB.DBA.SPARQL_SINV_2 FROM $grantee;" >/dev/null 2>&1 || true
+        for object in SPARQL_SINV_IMP SPARQL_REXEC SPARQL_REXEC_TO_ARRAY SPARQL_REXEC_WITH_META \
+                      SPARUL_LOAD_SERVICE_DATA SPARQL_SD_PROBE RDF_SPONGE_UP RDF_GRAB; do
+            isql "REVOKE EXECUTE ON DB.DBA.$object FROM $grantee;" >/dev/null 2>&1 || true
+        done
+    done
+    # Web services of the default install that fetch a URL given by the client: an open proxy, URIQA.
+    local path host listen
+    for path in /proxy /URIQA /uriqa; do
+        isql "SELECT HP_HOST, HP_LISTEN_HOST FROM DB.DBA.HTTP_PATH WHERE HP_LPATH = '$path';" \
+            | while read -r host listen; do
+                [ -n "$listen" ] || continue
+                isql "DB.DBA.VHOST_REMOVE (vhost=>'$host', lhost=>'$listen', lpath=>'$path');" >/dev/null
+            done
+    done
+    # Checked: none of it is left to the endpoint's account.
+    local left
+    left=$(isql "SELECT COUNT(*) FROM DB.DBA.SYS_GRANTS WHERE G_USER IN (SELECT U_ID FROM DB.DBA.SYS_USERS
+                 WHERE U_NAME IN ('SPARQL', 'SPARQL_SELECT', 'nobody')) AND G_OBJECT IN ('DB.DBA.SPARQL_SINV_2',
+                 'DB.DBA.SPARQL_SINV_IMP', 'DB.DBA.SPARQL_REXEC', 'DB.DBA.SPARQL_REXEC_TO_ARRAY',
+                 'DB.DBA.SPARQL_REXEC_WITH_META');" | tr -d '[:space:]')
+    [ "$left" = 0 ] || die "the SPARQL account still holds federation grants ($left)"
+    isql "checkpoint;" >/dev/null
+}
+
 cmd_start() {
     instance "${1:-}"
     command -v virtuoso-t >/dev/null || die "virtuoso-t not found: run '$0 install' first"
     if pid_of >/dev/null; then
+        deny_federation
         echo "virtuoso: running (pid $(pid_of), http 127.0.0.1:$HTTP_PORT, isql 127.0.0.1:$ISQL_PORT)"
         return 0
     fi
@@ -121,6 +162,7 @@ cmd_start() {
         isql "checkpoint;" >/dev/null
         touch "$DIR/secured"
     fi
+    deny_federation
     echo "virtuoso: started (pid $(pid_of), http 127.0.0.1:$HTTP_PORT, isql 127.0.0.1:$ISQL_PORT)"
 }
 
@@ -152,6 +194,7 @@ cmd_load() {
     errors=$(isql "SELECT ll_file, ll_error FROM DB.DBA.LOAD_LIST WHERE ll_error IS NOT NULL;")
     if grep -q 'sdsf.nq' <<<"$errors"; then echo "$errors" >&2; die "loading $file failed"; fi
     rm -f "$DIR/import/sdsf.nq"
+    deny_federation
     echo "$digest" > "$DIR/loaded.sha256"
     echo "virtuoso: loaded $file"
 }
@@ -220,5 +263,5 @@ case "${1:-}" in
     stop) shift; cmd_stop "$@" ;;
     status) shift; cmd_status "$@" ;;
     isql) shift; cmd_isql "$@" ;;
-    *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -26,6 +26,8 @@ IGEO = Namespace("http://rdf.insee.fr/def/geo#")
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
 WD = Namespace("http://www.wikidata.org/entity/")
 INSEE_GEO = "http://id.insee.fr/geo/"
+#: European Legislation Identifiers of French texts on Légifrance (the owl:sameAs of data/reference/legal-texts.ttl).
+LEGIFRANCE_ELI = "https://www.legifrance.gouv.fr/eli/"
 VANN = Namespace("http://purl.org/vocab/vann/")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
@@ -57,7 +59,7 @@ PREFIXES: dict[str, str] = {
 #: Namespaces whose IRIs may be used without being defined in our data (external vocabularies and links).
 EXTERNAL_NAMESPACES: tuple[str, ...] = (
     str(RDF), str(RDFS), str(OWL), str(XSD), str(SKOS), str(DCTERMS), str(PROV), str(ORG), str(FOAF),
-    str(ELI), str(IGEO), str(WD), INSEE_GEO, str(VANN), str(SH),
+    str(ELI), str(IGEO), str(WD), INSEE_GEO, LEGIFRANCE_ELI, str(VANN), str(SH),
     "http://rdf.insee.fr/def/geo",
     "http://www.w3.org/ns/org",
     "http://data.europa.eu/eli/ontology",
@@ -67,6 +69,6 @@ EXTERNAL_NAMESPACES: tuple[str, ...] = (
 
 __all__ = [
     "ACRONYM", "DCTERMS", "DEFAULT_BASE", "DEP", "DERIVED_GRAPH", "ELI", "EXTERNAL_NAMESPACES", "FOAF", "GRAPH",
-    "ID", "IGEO", "INST", "INSEE_GEO", "LEGAL", "ONTOLOGY_IRI", "ORG", "OWL", "PREFIXES", "PROV", "RDF", "RDFS",
-    "REG", "ROLE", "SCHEME", "SDSF", "SH", "SKOS", "THEME", "THESAURUS", "VANN", "WD", "XSD",
+    "ID", "IGEO", "INST", "INSEE_GEO", "LEGAL", "LEGIFRANCE_ELI", "ONTOLOGY_IRI", "ORG", "OWL", "PREFIXES", "PROV",
+    "RDF", "RDFS", "REG", "ROLE", "SCHEME", "SDSF", "SH", "SKOS", "THEME", "THESAURUS", "VANN", "WD", "XSD",
 ]

@@ -70,10 +70,13 @@ def test_transversal_threads(engine):
     ]
 
 
-def test_governance_body_chaired_by_the_state(engine):
-    result = [r for r in rows(engine, "governance-bodies") if str(r["scheme"]) == D26]
-    assert len(result) == 1
-    assert str(result[0]["chairLabel"]) == "État (Drôme)"
+def test_governance_bodies_only_where_the_source_names_them(engine):
+    # Drôme's « EN DRÔME » column names no body; « Piloté par la Commission départementale …, présidée par le
+    # Préfet » is in its « NATIONAL » column (the circulaire's framework), so it is no body of the Drôme scheme.
+    assert [r for r in rows(engine, "governance-bodies") if str(r["scheme"]) == D26] == []
+    chaired = {str(r["scheme"]).rsplit("/", 1)[1]: str(r["chairLabel"]) for r in rows(engine, "governance-bodies")
+               if "chairLabel" in r}
+    assert chaired == {"92-2022-2026": "État (Hauts-de-Seine)"}
 
 
 def test_indicators_of_the_2016_2019_scheme(engine):
@@ -194,6 +197,9 @@ def test_threads_and_values(engine):
     assert by_scheme["52-2020-2026"][0] == "Le développement des services aux familles"
     assert len(by_scheme["52-2020-2026"]) == 6
     assert len(by_scheme["68-2017-2019"]) == 1
+    # the transversal orientation of a mission line of the thematic committees (l.389)
+    assert by_scheme["92-2022-2026"] == ["l'inclusion des enfants porteurs de handicap"]
+    assert "40-2016-2018" not in by_scheme and "26-2016-2019" not in by_scheme
 
 
 def test_legal_basis_of_every_scheme(engine):
@@ -254,7 +260,7 @@ def test_map_measures(engine):
 def test_departement_profile(engine):
     facts = rows(engine, "departement-profile", code="92")
     kinds = {str(r["kind"]) for r in facts}
-    assert kinds == {"scheme", "theme", "governance"}  # no signatory, no thread stated
+    assert kinds == {"scheme", "theme", "governance", "thread"}  # no signatory stated
     assert [str(r["item"]) for r in facts if str(r["kind"]) == "scheme"] == [SCHEME + "92-2022-2026"]
     drome = rows(engine, "departement-profile", code="26")
     assert sum(1 for r in drome if str(r["kind"]) == "signatory") == 6

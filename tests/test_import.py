@@ -118,6 +118,19 @@ def test_a_new_scheme_is_written_into_data_schemes_following_the_data_rules(data
     assert "AVERTISSEMENT" in out and "signataires" in out
 
 
+def test_a_thematic_section_is_written_and_gives_its_theme(data, capsys, tmp_path):
+    """« section_thematique » (a page where the source details the element) becomes sdsf:thematicSection; the
+    theme rule gives its theme in place of the parent's, and the import checks the draft against the rule."""
+    text = MINIMAL.replace('        themes: [petite-enfance]\n',
+                           '        section_thematique: "Parentalité"\n        themes: [parentalite]\n')
+    code, out, err = run(capsys, "scheme", str(write_draft(tmp_path, text)), "--data", str(data))
+    assert code == 0, err
+    graph = Graph().parse(data / "schemes" / "01-ain-2021-2025.ttl")
+    action = URIRef(ID + "action/01-2021-2025-1-1")
+    assert graph.value(action, SDSF.thematicSection) == Literal("Parentalité", lang="fr")
+    assert set(graph.objects(action, SDSF.theme)) == {URIRef(ID + "theme/parentalite")}
+
+
 def test_every_part_of_the_format_is_imported_and_validates(data, capsys):
     code, out, err = run(capsys, "scheme", str(FIXTURES / "exemple-complet.yaml"), "--data", str(data))
     assert code == 0, err
@@ -142,6 +155,8 @@ def test_every_part_of_the_format_is_imported_and_validates(data, capsys):
      "champ obligatoire manquant : « libelle »"),
     (("  fichier: exemple.txt\n", ""), "document_source:", "champ obligatoire manquant : « fichier »"),
     (("        themes: [petite-enfance]\n", ""), "      - niveau: action", "action sans thème"),
+    (("        themes: [petite-enfance]\n", "        themes: [petite-enfance, handicap]\n"),
+     "themes: [petite-enfance, handicap]", "thèmes différents de ceux de la règle de data/README.md (« Themes »)"),
     (("    themes: [petite-enfance]\n    elements", "    themse: [petite-enfance]\n    elements"), "themse:",
      "champ inconnu « themse » ; vouliez-vous dire « themes » ?"),
     (("    libelle: \"Petite enfance\"\n", "    libelle: \"Petite enfance\"\n    a_verifier: \"À VÉRIFIER : x\"\n"),

@@ -77,7 +77,7 @@ def test_the_page_renders_its_tables_and_the_timeline(client):
     assert matrix[0][0] == "Département" and "Parentalité" in matrix[0]
     assert [row[0] for row in matrix[1:]] == ["Drôme (26)", "Landes (40)", "Hauts-de-Seine (92)"]
     drome = dict(zip(matrix[0], matrix[1], strict=True))
-    assert drome["Parentalité"] == "20" and drome["Petite enfance"] == "12"
+    assert drome["Parentalité"] == "20" and drome["Petite enfance"] == "16"  # themes by data/README.md's rule
     assert re.search(r'<td class="num heat-\d">', html) and "heat-9" in html  # the heatmap: classes, no style
     assert "style=" not in html
     assert 'href="/id/departement/26"' in html and 'href="/id/theme/parentalite"' in html
@@ -99,7 +99,7 @@ def test_side_by_side_view_of_the_chosen_departements(client):
     assert set(rows) >= {"Schémas", "Fils conducteurs", "Signataires", "Gouvernance", "Actions — Parentalité"}
     assert rows["Schémas"][0] == "SDSF Drôme 2016-2019 ; SDSF Drôme 2020-2024"
     assert "Caf de la Drôme" in rows["Signataires"][0] and rows["Signataires"][1] == "—"
-    assert rows["Actions — Parentalité"] == ["20", "24", "8"]
+    assert rows["Actions — Parentalité"] == ["20", "24", "6"]
     assert 'checked> Drôme (26)' in html and 'href="/compare/cote-a-cote.csv?dep=26&amp;dep=92&amp;dep=40"' in html
 
 

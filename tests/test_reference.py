@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 from rdflib import Graph, URIRef
 
-from sdsf_graph.namespaces import ELI, IGEO, OWL, RDF, RDFS, SDSF, SKOS
+from sdsf_graph.namespaces import DCTERMS, ELI, IGEO, OWL, RDF, RDFS, SDSF, SKOS
 
 from .conftest import ROOT
 
@@ -66,6 +66,40 @@ def test_wikidata_items_are_not_shared_between_departements(reference):
 def test_legal_texts(reference):
     texts = set(reference.subjects(RDF.type, ELI.LegalResource))
     ids = {str(reference.value(t, ELI.id_local)) for t in texts}
-    assert {"2021-611", "2021-1644", "L214-5", "2023-1196"} <= ids
+    assert {"2021-611", "2021-1644", "L214-5", "2023-1196", "DGCS/SD2C/2015/8"} <= ids
     dates = {str(reference.value(t, ELI.date_document)) for t in texts}
     assert "2015-01-22" in dates
+
+
+LEGAL_TEXT = "https://w3id.org/sdsf/id/legal-text/"
+
+
+def test_legal_texts_by_their_official_identity(reference):
+    def text(slug):
+        return URIRef(LEGAL_TEXT + slug)
+
+    def title(slug):
+        return str(reference.value(text(slug), ELI.title))
+
+    # official titles, not the sources' paraphrases (« … relatif aux services aux familles »)
+    assert title("decret-2021-1644") == ("Décret n° 2021-1644 du 14 décembre 2021 relatif à la gouvernance des "
+                                         "services aux familles et au métier d'assistant maternel")
+    assert title("circulaire-2015-01-22") == (
+        "Circulaire interministérielle n° DGCS/SD2C/2015/8 du 22 janvier 2015 relative à la mise en œuvre des "
+        "schémas départementaux des services aux familles")
+    nor = {slug: {str(o) for o in reference.objects(text(slug), DCTERMS.identifier)}
+           for slug in ("circulaire-2015-01-22", "ordonnance-2021-611", "decret-2021-1644")}
+    # the décret's NOR is given by no page consulted: left out (see the file's header), never guessed
+    assert nor == {"circulaire-2015-01-22": {"NOR AFSA1500884C"}, "ordonnance-2021-611": {"NOR SSAA2035746R"},
+                   "decret-2021-1644": set()}
+    assert {str(o) for o in reference.objects(text("ordonnance-2021-611"), OWL.sameAs)} == {
+        "https://www.legifrance.gouv.fr/eli/ordonnance/2021/5/19/SSAA2035746R/jo/texte",
+        "https://www.legifrance.gouv.fr/eli/ordonnance/2021/5/19/2021-611/jo/texte"}
+    # the chain: décret → (based on) ordonnance → (writes) article L. 214-5 CASF
+    assert set(reference.objects(text("decret-2021-1644"), ELI.based_on)) == {text("ordonnance-2021-611")}
+    assert set(reference.objects(text("ordonnance-2021-611"), ELI.changes)) == {text("casf-l214-5")}
+
+
+def test_the_national_framework_is_stated_on_the_circular(reference):
+    notes = {str(o) for o in reference.objects(URIRef(LEGAL_TEXT + "circulaire-2015-01-22"), SKOS.note)}
+    assert "Piloté par la Commission départementale des services aux familles, présidée par le Préfet" in notes

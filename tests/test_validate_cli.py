@@ -39,6 +39,10 @@ def test_real_data_has_warnings_but_no_violation():
     assert ("52-2020-2026", "SignatoriesStatedShape") in warned
     assert ("92-2022-2026", "SignatoriesStatedShape") in warned
     assert ("26-2016-2019", "SignatoriesStatedShape") in warned
+    # Haut-Rhin's press kit declares no field (its sentence on « les politiques relatives à la petite enfance… »
+    # is about the policies) and lists none of its sixteen « fiches actions »: neither field is shown as covered.
+    assert ("68-2017-2019", "EarlyChildhoodCoveredShape") in warned
+    assert ("68-2017-2019", "ParentingCoveredShape") in warned
 
 
 def test_text_report_groups_by_scheme_and_names_iri_and_label():
@@ -71,6 +75,18 @@ def test_a_violation_exits_1_and_the_build_refuses_to_write(tmp_path):
     assert done.returncode == 1
     assert "build refused" in done.stderr
     assert not build.exists()
+
+
+def test_an_observation_whose_end_year_precedes_its_start_year_is_named(tmp_path):
+    reversed_period = conforming_scheme() + (
+        "\nex:obs-reversed a sdsf:Observation ; sdsf:indicator ex:indicator ; sdsf:value 373 ;"
+        " sdsf:unit \"places\"@fr ; sdsf:startYear 2016 ; sdsf:endYear 1990 .\n")
+    done = sdsf("validate", "--data", str(data_dir_with(tmp_path, reversed_period)), "--format", "json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    findings = [(f["severity"], f["focus"], f["path"], f["shape"].rsplit("#", 1)[1])
+                for f in json.loads(done.stdout)["findings"] if f["severity"] == "Violation"]
+    assert findings == [("Violation", "https://w3id.org/sdsf/id/test/obs-reversed",
+                         "https://w3id.org/sdsf/def#startYear", "ObservationShape")]
 
 
 def test_missing_reference_data_exits_2(tmp_path):

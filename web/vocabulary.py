@@ -38,7 +38,8 @@ _EXTERNAL = {
     "owl:sameAs": "même ressource que", "owl:Class": "Classe", "foaf:Document": "Document",
     "org:member": "membre", "org:organization": "instance", "org:role": "rôle",
     "eli:title": "titre", "eli:date_document": "date du document", "eli:id_local": "identifiant local",
-    "eli:based_on": "fondé sur",
+    "eli:based_on": "fondé sur", "eli:changes": "modifie", "eli:date_publication": "date de publication",
+    "dcterms:identifier": "identifiant",
 }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..themes import Themes
 from .spec import BODY_TYPES, FIELDS, LEVELS
 from .values import KIND_CHECKS, blank, boolean, ids, level, org_id, organisations, period, plan_elements, texts, walk
 from .vocab import Vocab, slugify
@@ -185,8 +186,32 @@ def _governance(data: dict, vocab: Vocab, orgs: dict[str, Path_], problem: Any) 
                                                                  f"{', '.join(vocab.roles)}")
 
 
+def rule_answers(data: dict, vocab: Vocab) -> dict[Path_, Themes]:
+    """The theme rule's answer (data/README.md, « Themes ») for every element of the draft's plan, by path: from
+    its label, its ``section_thematique``, its section when it is not its parent's label, and its parent."""
+    answers: dict[Path_, Themes] = {}
+
+    def walk(items: Any, path: Path_, parent: Themes | None, parent_label: str) -> None:
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if isinstance(item, dict):
+                label = str(item.get("libelle") or "").strip()
+                section = str(item["section"]).strip() if not blank(item.get("section")) else parent_label
+                sections = texts(item.get("section_thematique"))
+                sections += [section] if parent is None or section != parent_label else []
+                answers[path + (i,)] = answer = vocab.rule.element(label, parent, sections)
+                walk(item.get("elements"), path + (i, "elements"), answer, label)
+
+    walk(data.get("plan"), ("plan",), None, str(data.get("plan_section") or "").strip())
+    return answers
+
+
+def _reasons(answer: Themes) -> str:
+    return " ; ".join(f"{theme} ({reason})" for theme, reason in answer.reasons.items())
+
+
 def _plan(data: dict, vocab: Vocab, signs: set[str], problem: Any) -> Iterator[Problem]:
     default_section = not blank(data.get("plan_section"))
+    answers = rule_answers(data, vocab)
     for path, element in plan_elements(data.get("plan")):
         word = level(element)
         if element.get("niveau") and word is None:
@@ -198,9 +223,17 @@ def _plan(data: dict, vocab: Vocab, signs: set[str], problem: Any) -> Iterator[P
         themes = ids(element.get("themes"))
         for i, theme in enumerate(themes):
             yield from _theme(vocab, theme, path + ("themes", i), problem)
+        answer = answers.get(path)
+        slugs = [vocab.lookup("theme", theme) for theme in themes]
         if word in ("action", "sous-action") and not themes:
             yield problem(path + ("themes",), f"{word} sans thème : chaque action et sous-action doit avoir au "
-                                              "moins un thème du thésaurus (règles : data/README.md)")
+                                              "moins un thème du thésaurus ; la règle de data/README.md (« Themes ») "
+                                              f"lui donne : {_reasons(answer) if answer else '—'}")
+        elif answer is not None and None not in slugs and set(slugs) != set(answer.themes) \
+                and not blank(element.get("libelle")):
+            yield problem(path + ("themes",), "thèmes différents de ceux de la règle de data/README.md (« Themes »), "
+                                              f"la même pour tous les fichiers : elle donne {_reasons(answer)} ; le "
+                                              f"brouillon dit {', '.join(str(s) for s in slugs) or 'aucun'}")
         for i, sign in enumerate(ids(element.get("marqueurs"))):
             if sign not in signs:
                 yield problem(path + ("marqueurs", i), f"marqueur « {sign} » absent de la légende (« marqueurs » en "

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..themes import Themes
 from .outline import LEVEL_WORDS, PLAN_WORDS, Node, Outline, heading_text, level_hint, parse_outline
 from .vocab import Vocab, fold
 from .yamlwrite import Comment, dump
@@ -92,7 +93,7 @@ def _own_level(node: Node) -> str | None:
     return "orientation" if re.match(r"orientations?\b", fold(node.label)) else None
 
 
-def _element(node: Node, parent_level: str | None, parent_themes: dict[str, str], vocab: Vocab) -> dict[str, Any]:
+def _element(node: Node, parent_level: str | None, parent: Themes | None, vocab: Vocab) -> dict[str, Any]:
     level = _own_level(node)
     if level is None:
         hint = node.hint
@@ -101,16 +102,17 @@ def _element(node: Node, parent_level: str | None, parent_themes: dict[str, str]
         else:
             after = hint[hint.index(parent_level) + 1:] if parent_level in hint else []
             level = after[0] if after else ORDER[min(ORDER.index(parent_level) + 1, len(ORDER) - 1)]
-    themes = {slug: "hérité" for slug in parent_themes}
-    if node.parent is None or node.theme_context.keys() - themes.keys():
-        for slug, heading in node.theme_context.items():
-            themes.setdefault(slug, f"section « {heading} »")
-    for slug, words in vocab.word_themes(node.label).items():
-        themes.setdefault(slug, "mots « " + " », « ".join(words[:3]) + " »")
-    if not themes:
-        themes["partenariat"] = "règle 4, aucun thème reconnu"
+    if node.parent is None:
+        section: str | None = node.section or heading_text(node.raw)
+    else:
+        section = node.section if node.section and node.section != node.parent.label else None
+    # a thematic heading this element is under and its parent is not (a detail page: « Petite enfance »)
+    above = node.parent.theme_context if node.parent is not None else {}
+    thematic = list(dict.fromkeys(heading for slug, heading in node.theme_context.items()
+                                  if slug not in above and heading not in (node.label, section)))
+    answer = vocab.rule.element(node.label, parent, thematic + ([section] if section else []))
     by_reason: dict[str, list[str]] = {}
-    for slug, reason in themes.items():
+    for slug, reason in answer.reasons.items():
         by_reason.setdefault(reason, []).append(slug)
     reasons = " ; ".join(f"{reason} : {', '.join(slugs)}" for reason, slugs in by_reason.items())
     element: dict[str, Any] = {"niveau": level, "libelle": node.label}
@@ -118,11 +120,12 @@ def _element(node: Node, parent_level: str | None, parent_themes: dict[str, str]
         element["libelle_alternatif"] = node.alt
     if node.notation:
         element["notation"] = node.notation
-    if node.parent is None:
-        element["section"] = node.section or heading_text(node.raw)
-    elif node.section and node.section != node.parent.label:
-        element["section"] = node.section
-    element["themes"] = Comment(list(themes), reasons)
+    if section:
+        element["section"] = section
+    if thematic:
+        element["section_thematique"] = Comment(thematic, "section thématique de la source où l'élément est "
+                                                          "détaillé : elle lui donne son thème (règle 1)")
+    element["themes"] = Comment(answer.themes, reasons)
     if node.markers:
         element["marqueurs"] = node.markers
     if node.dots:
@@ -130,7 +133,7 @@ def _element(node: Node, parent_level: str | None, parent_themes: dict[str, str]
     if node.review:
         element["a_verifier"] = [REVIEW + text for text in node.review]
     if node.children:
-        element["elements"] = [_element(child, level, themes, vocab) for child in node.children]
+        element["elements"] = [_element(child, level, answer, vocab) for child in node.children]
     return element
 
 
@@ -195,11 +198,13 @@ def make_draft(text: str, text_path: Path, out_path: Path, code: str, years: tup
     for root in roots:
         root.parent = None
     dep = vocab.departements[code]
-    plan = [_element(root, None, {}, vocab) for root in roots]
+    plan = [_element(root, None, None, vocab) for root in roots]
     signatories, statement, where = _signatories(outline, vocab)
     general = ["niveaux (orientation, axe, objectif, action, sous-action) déduits de la mise en page : comparez "
-               "avec la source", "thèmes suggérés par les règles de data/README.md : gardez ceux que la source "
-               "justifie", "complétez partenaires, gouvernance, bases juridiques et champs couverts d'après la source"]
+               "avec la source", "thèmes donnés par la règle de data/README.md (« Themes »), la même pour tous les "
+               "fichiers : « sdsf import scheme » refuse des thèmes qui s'en écartent ; vérifiez plutôt les "
+               "libellés et les « section_thematique » dont ils découlent",
+               "complétez partenaires, gouvernance, bases juridiques et champs couverts d'après la source"]
     title = next((line.strip("# *") for line in text.splitlines()[:40] if "schema" in fold(line)
                   and len(line.strip()) <= 200 and not line.strip().endswith(("?", ".", ":"))), None)
     draft: dict[str, Any] = {"format": "sdsf-brouillon/1", "departement": Comment(code, dep),
@@ -212,8 +217,9 @@ def make_draft(text: str, text_path: Path, out_path: Path, code: str, years: tup
     draft["a_verifier"] = [REVIEW + text for text in general]
     draft["document_source"] = {"fichier": text_path.name,
                                 "chemin": os.path.relpath(text_path.resolve(), out_path.resolve().parent),
-                                "nature": Comment("", "à compléter : « synthèse du schéma (texte extrait d'un PDF) », "
-                                                      "« page web », « dossier de presse »…")}
+                                "nature": Comment("", "à compléter : « synthèse du schéma », « page web », "
+                                                      "« dossier de presse »… ; si le texte ne se qualifie pas, "
+                                                      "dites dans « remarques » d'où la nature est déduite")}
     if statement:
         draft["mention_signataires"] = statement
     draft["signataires"] = Comment(signatories, None if signatories else "aucun signataire reconnu : si la source "

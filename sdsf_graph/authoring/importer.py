@@ -34,7 +34,8 @@ from .yamlsrc import Draft, Path_, read_draft
 
 #: The draft field a validation finding's property comes from.
 PROPERTY_FIELDS = {
-    RDFS.label: "libelle", SDSF.theme: "themes", SDSF.sourceSection: "section", SDSF.marker: "marqueurs",
+    RDFS.label: "libelle", SDSF.theme: "themes", SDSF.sourceSection: "section",
+    SDSF.thematicSection: "section_thematique", SDSF.marker: "marqueurs",
     SDSF.colouredDotCount: "pastilles", SDSF.departement: "departement", SDSF.startYear: "periode",
     SDSF.endYear: "periode", SDSF.sourceDocument: "document_source", SDSF.signatoriesStated: "signataires_enonces",
     SDSF.signatory: "signataires", SDSF.partner: "partenaires", SDSF.fileName: "fichier", SDSF.sha256: "sha256",

@@ -119,10 +119,12 @@ def clean(text: str) -> list[tuple[str, list[str], int, list[str]]]:
         dots = label.count("●")
         label = label.replace("●", " ")
         if re.search(r"-\*(?=\w)", label):
-            notes.append("résidu d'extraction « -* » retiré du libellé (la ligne imprimée est en libelle_alternatif)")
+            notes.append("« -* » traité comme un reste de mise en page et retiré du libellé (déduction ; la ligne "
+                         "imprimée est en libelle_alternatif)")
             label = re.sub(r"-\*(?=\w)", "", label)
         label = re.sub(r"[ \t]+", " ", label.replace("**", "")).strip()
-        label = re.sub(r"(?<!\.)\s*[,;:.]$", "", label).strip()
+        if not re.search(r"\betc\.$", label):  # the period of « etc. » is the abbreviation's, not list punctuation
+            label = re.sub(r"(?<!\.)\s*[,;:.]$", "", label).strip()
         if label.strip(". "):
             out.append((label, markers, dots, notes))
     return out

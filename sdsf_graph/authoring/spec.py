@@ -53,7 +53,8 @@ FIELDS: dict[str, Spec] = {
                "representant": ("text", False), **NOTES},
     "element": {
         "niveau": ("text", True), "libelle": ("text", True), "libelle_alternatif": ("texts", False),
-        "notation": ("text", False), "section": ("text", False), "themes": ("ids", False),
+        "notation": ("text", False), "section": ("text", False), "section_thematique": ("texts", False),
+        "themes": ("ids", False),
         "marqueurs": ("ids", False), "pastilles": ("int", False), "elements": ("list:element", False), **NOTES,
     },
     "indicateur": {"id": ("text", True), "libelle": ("text", True), "unite": ("text", False),

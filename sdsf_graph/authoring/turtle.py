@@ -151,6 +151,7 @@ def _plan(w: Writer, data: dict, scheme: URIRef) -> None:
         w.add_texts(g, s, SKOS.altLabel, item, "libelle_alternatif")
         section = item.get("section") if not blank(item.get("section")) else parent_label
         g.add((s, SDSF.sourceSection, fr(section)))
+        w.add_texts(g, s, SDSF.thematicSection, item, "section_thematique")
         for theme in ids(item.get("themes")):
             g.add((s, SDSF.theme, w.theme(theme)))
         for sign in ids(item.get("marqueurs")):

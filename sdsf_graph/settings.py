@@ -51,8 +51,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workers", 2, "Number of server worker processes.", int),
     Setting("threads", 4, "Request threads per server worker process (gunicorn gthread workers).", int),
     Setting("query_workers", 2,
-            "Query processes per server worker process; queries run there, never in the web process (the remote "
-            "engine needs none: it sends each query from the request's thread).", int),
+            "Query processes per server worker process (plus one kept for clients with no query running, see "
+            "max_client_queries); queries, and the gate's reading of them, run there, never in the web process "
+            "(the remote engine runs its queries in the store and keeps as many processes for the gate only).", int),
     Setting("query_time_limit", 10.0,
             "Seconds a query may run; past it its process is killed and replaced (remote engine: the store is asked to "
             "stop and the exchange is abandoned), and the answer is 503.", float),

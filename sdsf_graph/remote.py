@@ -40,7 +40,7 @@ from SPARQLWrapper import POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from .errors import QueryError, SDSFError
-from .gate import check_query
+from .gate import DEFAULT_MAX_TERMS, check_query
 from .remote_text import EMPTY_GRAPH, bind_values, iri_ref, scoped_text, sparql_term
 from .store import QueryDataset, QueryResult, _capped
 
@@ -106,19 +106,19 @@ class RemoteEngine:
     name = "remote"
 
     def __init__(self, url: str, graphs: Sequence[str], time_limit: float, max_length: int = 65536,
-                 max_depth: int = 32, store_time_limit: float | None = None):
+                 max_depth: int = 32, store_time_limit: float | None = None, max_terms: int = DEFAULT_MAX_TERMS):
         """``store_time_limit``: seconds the store is asked to stop after (Virtuoso's anytime ``timeout``);
         by default the time limit itself, so the store stops working when the answer is no longer awaited."""
         iri_ref(url)
         self.url, self.graphs, self.time_limit = url, sorted(graphs), time_limit
-        self.max_length, self.max_depth = max_length, max_depth
+        self.max_length, self.max_depth, self.max_terms = max_length, max_depth, max_terms
         self.store_time_limit = store_time_limit or time_limit
         allow_dataset_headers(len(self.graphs))
 
     def query(self, text: str, bindings: dict[str, Identifier] | None = None, dataset: QueryDataset | None = None,
               max_rows: int | None = None, base_iri: str | None = None) -> QueryResult:
         base = base_iri or ""
-        checked = check_query(text, self.graphs, self.max_length, self.max_depth, base)
+        checked = check_query(text, self.graphs, self.max_length, self.max_depth, base, self.max_terms)
         if dataset is None and (checked.from_graphs or checked.from_named):
             dataset = QueryDataset(checked.from_graphs, checked.from_named)
         ours = set(self.graphs)
@@ -133,7 +133,8 @@ class RemoteEngine:
         sent = scoped_text(bind_values(text, bindings or {}), base, set(named))
         if base:
             sent = f"BASE {iri_ref(base)} {sent}"
-        check_query(sent, self.graphs, sys.maxsize, self.max_depth + 3, base)  # what leaves passes the gate too
+        # what leaves passes the gate too
+        check_query(sent, self.graphs, sys.maxsize, self.max_depth + 3, base, self.max_terms)
         status, headers, body = self._exchange(sent, checked.form, default, named)
         return self._result(status, headers, body, max_rows)
 

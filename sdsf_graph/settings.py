@@ -95,7 +95,7 @@ SETTINGS: tuple[Setting, ...] = (
 #: Settings that must be positive (the others of type int may be 0).
 _POSITIVE = ("threads", "query_workers", "query_time_limit", "max_query_length", "max_query_depth", "max_query_terms",
              "max_rows",
-             "max_answer_bytes")
+             "max_answer_bytes", "request_read_timeout")
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 ENGINES = ("oxigraph", "rdflib", "remote")
@@ -157,7 +157,7 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
     if values["remote_endpoint"] and not str(values["remote_endpoint"]).startswith(("http://", "https://")):
         raise SettingsError(f"setting 'remote_endpoint' must be an http(s) URL, not {values['remote_endpoint']!r}")
     for name in _POSITIVE + ("rate_limit", "cache_max_age", "result_cache_size",
-                             "query_memory_limit"):
+                             "query_memory_limit", "max_client_queries"):
         if values[name] < 0 or (name in _POSITIVE and values[name] == 0):
             raise SettingsError(f"setting {name!r} must be {'positive' if name in _POSITIVE else '0 or more'}, "
                                 f"not {values[name]!r}")
@@ -180,13 +180,14 @@ def _check_memory_for_answers(memory_mb: int, answer_bytes: int) -> None:
 
 
 def _check_client_settings(values: dict[str, Any]) -> None:
-    """max_client_queries, trusted_proxies, request_read_timeout (the per-client limits of the web server)."""
-    if values["max_client_queries"] < 0:
-        raise SettingsError(f"setting 'max_client_queries' must be 0 or more, not {values['max_client_queries']!r}")
-    if not values["request_read_timeout"] > 0:
-        raise SettingsError(f"setting 'request_read_timeout' must be positive, not {values['request_read_timeout']!r}")
+    """trusted_proxies (max_client_queries and request_read_timeout are checked with the others)."""
     for item in str(values["trusted_proxies"]).replace(",", " ").split():
         try:
-            ipaddress.ip_network(item, strict=False)
+            trusted_networks(item)
         except ValueError:
             raise SettingsError(f"setting 'trusted_proxies': {item!r} is not an IP address or CIDR network") from None
+
+
+def trusted_networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of the ``trusted_proxies`` setting (addresses or CIDR, separated by commas or spaces)."""
+    return tuple(ipaddress.ip_network(item, strict=False) for item in setting.replace(",", " ").split())

@@ -202,7 +202,7 @@ def open_engine(settings: Settings, engine: str | None = None) -> Engine:
         if not settings.remote_endpoint:
             raise SettingsError("the remote engine needs the store's URL: set remote_endpoint (--remote-endpoint)")
         return RemoteEngine(settings.remote_endpoint, list(manifest.get("graphs", {})), settings.query_time_limit,
-                            settings.max_query_length, settings.max_query_depth)
+                            settings.max_query_length, settings.max_query_depth, max_terms=settings.max_query_terms)
     if not (build / NQUADS).is_file() or not (build / STORE).is_dir():
         raise ArtifactMissing(f"no built graph in {build}: run `sdsf build` first")
     if name == "oxigraph":

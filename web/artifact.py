@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from flask import Flask, current_app
 
@@ -18,6 +19,11 @@ class Artifact:
     version: str
     graphs: dict[str, int]  # graph IRI -> number of triples
     quads: int
+
+    @cached_property
+    def graph_names(self) -> tuple[str, ...]:
+        """The graph IRIs, sorted (what the gate's jobs carry)."""
+        return tuple(sorted(self.graphs))
 
     @classmethod
     def read(cls, settings: Settings) -> Artifact:

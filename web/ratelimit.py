@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 
-from sdsf_graph.settings import Settings
+from sdsf_graph.settings import Settings, trusted_networks
 
 from .errors import text_response
 
@@ -31,11 +31,6 @@ SLOTS = 4096
 TRUSTED_KEY = "sdsf_trusted_proxies"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def trusted_networks(setting: str) -> tuple[Network, ...]:
-    """The networks of the ``trusted_proxies`` setting (addresses or CIDR, separated by commas or spaces)."""
-    return tuple(ipaddress.ip_network(item, strict=False) for item in setting.replace(",", " ").split())
 
 
 def _address(text: str) -> Address | None:

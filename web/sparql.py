@@ -53,7 +53,7 @@ def _checked(text: str, settings: Settings) -> CheckedQuery:
         if known is not None:
             _VERDICTS.move_to_end(key)
             return known
-    job = GateJob(text, tuple(sorted(artifact.current().graphs)), settings.max_query_length,
+    job = GateJob(text, artifact.current().graph_names, settings.max_query_length,
                   settings.max_query_depth, settings.base_iri, settings.max_query_terms)
     with fairness.query_slot():  # reading a query takes a query process too
         checked = pool.current().check(job)
